@@ -1,0 +1,104 @@
+# gateway.hcl: the default configuration that `make run` serves.
+#
+# `make run` starts a small demo upstream on 127.0.0.1:9001 (cmd/demo-upstream)
+# and this gateway on 127.0.0.1:8080. Try:
+#
+#   curl -i localhost:8080/hello                 # a mock integration: no upstream at all
+#   curl -i localhost:8080/api/users/7           # proxied to the demo upstream, path rewritten
+#   curl -i localhost:8080/api/echo/any/path?q=1 # the upstream echoes what it received
+#   curl -i localhost:8080/api/slow              # the upstream is too slow: 504 after 1s
+#   curl -i localhost:8080/nothing-here          # 404 {"message":"Not Found"}
+#   curl -s localhost:9090/metrics | grep gateway_requests_total
+#
+# Edit this file while the gateway runs: it reloads by itself (or on SIGHUP) and
+# keeps serving the old config if the new one has errors. The full reference is
+# docs/configuration.md.
+
+gateway {
+  listen       = ["127.0.0.1:8080"] # data plane; add listener blocks for TLS
+  admin_listen = "127.0.0.1:9090"   # /healthz /readyz /metrics /config, POST /reload
+
+  max_body_bytes   = "10MiB" # larger request bodies get 413
+  shutdown_timeout = "15s"   # SIGTERM drains in-flight requests this long
+}
+
+log {
+  level      = "info"
+  access_log = true # one JSON line per request
+}
+
+compression {
+  enabled  = true # gzip or zstd, by Accept-Encoding
+  min_size = "1KiB"
+}
+
+# An upstream is a pool of targets with balancing, health checks and a breaker.
+upstream "demo" {
+  targets = ["http://127.0.0.1:9001"]
+  balance = "round_robin"
+
+  response_timeout = "10s"
+
+  retry {
+    attempts  = 1 # idempotent requests only
+    on_status = [502, 503]
+  }
+
+  health_check {
+    path     = "/healthz"
+    interval = "5s"
+  }
+
+  circuit_breaker {
+    consecutive_failures = 5     # open after 5 failures in a row...
+    open_timeout         = "10s" # ...fail fast with 503 for 10s, then probe
+  }
+}
+
+# A route answered by the gateway itself (a mock integration).
+route "GET /hello" {
+  mock {
+    status  = 200
+    headers = { "Content-Type" = "application/json" }
+    body    = jsonencode({ message = "Hello from the gateway", docs = "docs/configuration.md" })
+  }
+}
+
+# An API groups routes under a base path, with a stage and stage variables.
+api "demo" {
+  base_path = "/api"
+  stage     = "dev"
+  variables = { env = "dev" }
+
+  route "GET /users" {
+    upstream      = upstream.demo
+    upstream_path = "/users"
+  }
+
+  # {id} is a path parameter; upstream_path rewrites the forwarded path.
+  route "GET /users/{id}" {
+    upstream      = upstream.demo
+    upstream_path = "/users/{id}"
+
+    response_headers {
+      set = { "Cache-Control" = "max-age=60" }
+    }
+  }
+
+  # {proxy+} is greedy: it matches the rest of the path.
+  route "ANY /echo/{proxy+}" {
+    upstream      = upstream.demo
+    upstream_path = "/echo/{proxy}"
+
+    request_headers {
+      set    = { "X-Stage" = "dev" }
+      remove = ["Cookie"]
+    }
+  }
+
+  route "GET /slow" {
+    upstream      = upstream.demo
+    upstream_path = "/slow"
+    timeout       = "1s" # the demo upstream sleeps 1s by default: 504
+  }
+}

@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmgate/gateway/host/config"
+	"github.com/wasmgate/gateway/host/metrics"
+	"github.com/wasmgate/gateway/host/proxy"
+	"github.com/wasmgate/gateway/host/router"
+	"github.com/wasmgate/gateway/host/upstream"
+)
+
+// generation is everything built from one config.Gateway: the router, the
+// upstream pools, the per-route runtime state. Requests hold a reference to the
+// generation they started on; a reload swaps in a new one and closes the old one
+// once its last request is done.
+type generation struct {
+	cfg        *config.Gateway
+	router     *router.Router
+	pools      map[string]*upstream.Pool
+	forwarder  *proxy.Forwarder
+	compressor *proxy.Compressor
+	logger     *slog.Logger
+	// reqIDHeader is the canonical form of the request id header.
+	reqIDHeader string
+
+	// refs counts the owner (1 while current) plus requests in flight.
+	refs    atomic.Int64
+	drained chan struct{}
+}
+
+// route is the runtime form of one config.Route.
+type route struct {
+	cfg      *config.Route
+	pool     *upstream.Pool // nil for mocks
+	metrics  *metrics.RouteMetrics
+	upstream interface{ Observe(float64) }
+	mock     *mockResponse
+	// compress says whether responses of this route may be compressed.
+	compress bool
+	// rewrite is true when UpstreamPath is a template to expand.
+	rewrite bool
+}
+
+type mockResponse struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// newGeneration builds a generation. On error everything built so far is closed.
+func newGeneration(ctx context.Context, cfg *config.Gateway, m *metrics.Metrics, logger *slog.Logger, onState func(up, target, from, to string)) (g *generation, err error) {
+	g = &generation{
+		cfg:     cfg,
+		pools:   make(map[string]*upstream.Pool, len(cfg.Upstreams)),
+		logger:  logger,
+		drained: make(chan struct{}),
+
+		reqIDHeader: http.CanonicalHeaderKey(cfg.Server.RequestIDHeader),
+	}
+	if g.reqIDHeader == "" {
+		g.reqIDHeader = "X-Request-Id"
+	}
+	g.refs.Store(1)
+	defer func() {
+		if err != nil {
+			g.close(ctx)
+			g = nil
+		}
+	}()
+
+	for _, u := range cfg.Upstreams {
+		p, err := upstream.New(ctx, u, upstream.Options{Logger: logger, OnStateChange: onState})
+		if err != nil {
+			return nil, &blockError{rng: u.Range, summary: "Invalid upstream", err: fmt.Errorf("upstream %q: %w", u.Name, err)}
+		}
+		g.pools[u.Name] = p
+	}
+	g.forwarder = proxy.New(proxy.Options{Logger: logger})
+	if cfg.Compression.Enabled {
+		c, err := proxy.NewCompressor(cfg.Compression)
+		if err != nil {
+			return nil, fmt.Errorf("compression: %w", err)
+		}
+		g.compressor = c
+	}
+
+	entries := make([]router.Route, 0, len(cfg.Routes))
+	for _, rc := range cfg.Routes {
+		rt := &route{cfg: rc, metrics: m.Route(rc.Key), compress: g.compressor != nil}
+		if rc.Compression != nil {
+			rt.compress = g.compressor != nil && *rc.Compression
+		}
+		switch {
+		case rc.Upstream != nil:
+			rt.pool = g.pools[rc.Upstream.Name]
+			rt.upstream = m.Upstream(rc.Upstream.Name)
+			rt.rewrite = rc.UpstreamPath != ""
+		case rc.Mock != nil:
+			rt.mock = newMock(rc.Mock, rc.ResponseHeaders)
+		default:
+			return nil, &blockError{rng: rc.Range, summary: "Invalid route", err: fmt.Errorf("route %q has neither an upstream nor a mock", rc.Key)}
+		}
+		entries = append(entries, router.Route{Method: rc.Method, Host: rc.Host, Path: rc.Path, Value: rt})
+	}
+	r, err := router.New(entries)
+	if err != nil {
+		return nil, fmt.Errorf("build router: %w", err)
+	}
+	g.router = r
+	return g, nil
+}
+
+func newMock(m *config.Mock, ops config.HeaderOps) *mockResponse {
+	h := make(http.Header, len(m.Headers)+2)
+	for k, v := range m.Headers {
+		h.Set(k, v)
+	}
+	applyHeaderOps(h, ops)
+	if h.Get("Content-Type") == "" && len(m.Body) > 0 {
+		h.Set("Content-Type", "application/json")
+	}
+	status := m.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.Set("Content-Length", strconv.Itoa(len(m.Body)))
+	return &mockResponse{status: status, header: h, body: []byte(m.Body)}
+}
+
+// applyHeaderOps applies Remove, then Set, then Add.
+func applyHeaderOps(h http.Header, ops config.HeaderOps) {
+	for _, k := range ops.Remove {
+		h.Del(k)
+	}
+	for k, v := range ops.Set {
+		h.Set(k, v)
+	}
+	for k, v := range ops.Add {
+		h.Add(k, v)
+	}
+}
+
+// acquire takes a reference for one request. It fails when the generation was
+// retired and its last request already finished (the caller loads the current
+// generation again).
+func (g *generation) acquire() bool {
+	for {
+		n := g.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if g.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release drops a reference; the last one closes drained.
+func (g *generation) release() {
+	if g.refs.Add(-1) == 0 {
+		close(g.drained)
+	}
+}
+
+// retire drops the owner's reference and, in the background, closes the
+// generation once its in-flight requests are done or the drain timeout passes.
+func (g *generation) retire(timeout time.Duration) {
+	g.release()
+	go func() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-g.drained:
+		case <-t.C:
+			g.logger.Warn("old configuration still had requests in flight after the drain timeout; closing it",
+				"timeout", timeout.String())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		g.close(ctx)
+	}()
+}
+
+// close releases the generation's resources. It is safe on a partly built one.
+func (g *generation) close(ctx context.Context) {
+	var errs []error
+	for name, p := range g.pools {
+		if err := p.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close upstream %q: %w", name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		g.logger.Warn("closing old configuration", "error", err)
+	}
+}

@@ -1,0 +1,267 @@
+package gateway
+
+import (
+	"bufio"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasmgate/gateway/host/proxy"
+	"github.com/wasmgate/gateway/host/router"
+)
+
+// reqState is the per-request scratch space, pooled so the hot path does not
+// allocate it.
+type reqState struct {
+	params router.Params
+	ex     proxy.Exchange
+	sw     statusWriter
+}
+
+var statePool = sync.Pool{New: func() any { return new(reqState) }}
+
+// listenerHandler serves one listener's requests; it knows the scheme the
+// clients of that listener use.
+type listenerHandler struct {
+	g      *Gateway
+	scheme string
+}
+
+func (h listenerHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.g.serve(w, r, h.scheme)
+}
+
+// ServeHTTP serves r as if it arrived on a plaintext listener. Tests and
+// embedders use it; the gateway's own listeners use a scheme-aware handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	g.serve(w, r, scheme)
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, scheme string) {
+	start := time.Now()
+	gen := g.current()
+	defer gen.release()
+	g.metrics.InFlight().Inc()
+	defer g.metrics.InFlight().Dec()
+
+	st := statePool.Get().(*reqState)
+	defer func() {
+		st.ex = proxy.Exchange{}
+		st.sw = statusWriter{}
+		st.params.Reset()
+		statePool.Put(st)
+	}()
+	srv := &gen.cfg.Server
+	st.sw.ResponseWriter = w
+	sw := &st.sw
+
+	reqID := requestID(r, gen.reqIDHeader)
+	w.Header()[gen.reqIDHeader] = []string{reqID}
+	clientIP := clientIP(r, srv.TrustedProxies)
+
+	var (
+		rt       *route
+		routeKey string
+	)
+	defer func() {
+		if rt != nil {
+			rt.metrics.Observe(r.Method, sw.status(), time.Since(start))
+		}
+		if g.accessLog != nil {
+			g.logAccess(r, sw, st, reqID, clientIP, routeKey, start)
+		}
+	}()
+
+	path, err := router.Normalize(requestPath(r))
+	if err != nil {
+		g.metrics.Rejected("bad_path")
+		st.ex.Err = err
+		proxy.WriteError(sw, http.StatusBadRequest, "Bad Request: "+err.Error(), reqID)
+		return
+	}
+	value, res := gen.router.Match(r.Method, r.Host, path, &st.params)
+	switch res {
+	case router.NotFound:
+		g.metrics.Rejected("not_found")
+		proxy.WriteError(sw, http.StatusNotFound, "Not Found", reqID)
+		return
+	case router.MethodNotAllowed:
+		g.metrics.Rejected("method_not_allowed")
+		sw.Header().Set("Allow", strings.Join(gen.router.Allowed(r.Host, path), ", "))
+		proxy.WriteError(sw, http.StatusMethodNotAllowed, "Method Not Allowed", reqID)
+		return
+	}
+	rt = value.(*route)
+	routeKey = rt.cfg.Key
+
+	if max := srv.MaxBodyBytes; max > 0 && r.Body != nil && r.Body != http.NoBody {
+		if r.ContentLength > max {
+			g.metrics.Rejected("body_too_large")
+			sw.Header().Set("Connection", "close")
+			proxy.WriteError(sw, http.StatusRequestEntityTooLarge, "Request Entity Too Large", reqID)
+			return
+		}
+		if r.ContentLength < 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+	}
+
+	var out http.ResponseWriter = sw
+	if rt.compress {
+		cw, finish := gen.compressor.Wrap(sw, r)
+		defer finish()
+		out = cw
+	}
+
+	if rt.mock != nil {
+		writeMock(out, r, rt.mock)
+		return
+	}
+
+	ex := &st.ex
+	ex.Upstream = rt.pool
+	ex.Path = path
+	if rt.rewrite {
+		ex.Path = router.Expand(rt.cfg.UpstreamPath, &st.params)
+	}
+	ex.RawQuery = r.URL.RawQuery
+	ex.ClientIP = clientIP
+	ex.RequestID = reqID
+	ex.RequestIDHeader = gen.reqIDHeader
+	ex.Scheme = scheme
+	ex.Timeout = rt.cfg.Timeout
+	ex.Retry = rt.cfg.Upstream.Retry
+	ex.RequestHeaders = rt.cfg.RequestHeaders
+	ex.ResponseHeaders = rt.cfg.ResponseHeaders
+	if r.Header["Upgrade"] != nil && r.ProtoMajor == 1 {
+		// The framing guard stops checking a connection after an upgrade
+		// request; if the upstream does not switch protocols, the connection
+		// is closed after the response so nothing more is read from it unchecked.
+		sw.closeUnlessSwitched = true
+	}
+	gen.forwarder.Forward(out, r, ex)
+	if ex.UpstreamLatency > 0 {
+		rt.upstream.Observe(ex.UpstreamLatency.Seconds())
+	}
+}
+
+
+// requestPath returns the path of the request-target exactly as the client sent
+// it (still percent-encoded), so normalisation sees every byte.
+func requestPath(r *http.Request) string {
+	uri := r.RequestURI
+	if strings.HasPrefix(uri, "/") {
+		if i := strings.IndexByte(uri, '?'); i >= 0 {
+			return uri[:i]
+		}
+		return uri
+	}
+	// Absolute-form ("http://host/path") or HTTP/2 requests.
+	return r.URL.EscapedPath()
+}
+
+func writeMock(w http.ResponseWriter, r *http.Request, m *mockResponse) {
+	h := w.Header()
+	for k, v := range m.header {
+		h[k] = v
+	}
+	w.WriteHeader(m.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(m.body)
+	}
+}
+
+// statusWriter records the status and the number of body bytes written.
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	bytes       int64
+	wroteHeader bool
+	// closeUnlessSwitched closes the connection after any final response but 101.
+	closeUnlessSwitched bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		if code >= 200 || code == http.StatusSwitchingProtocols {
+			w.code = code
+			w.wroteHeader = true
+			if w.closeUnlessSwitched && code != http.StatusSwitchingProtocols {
+				w.Header().Set("Connection", "close")
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush implements http.Flusher.
+func (w *statusWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack implements http.Hijacker, for protocol upgrades.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.wroteHeader {
+		w.code = http.StatusSwitchingProtocols
+		w.wroteHeader = true
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) status() int {
+	if !w.wroteHeader {
+		return 0
+	}
+	return w.code
+}
+
+// logAccess writes the access log line of one request.
+func (g *Gateway) logAccess(r *http.Request, sw *statusWriter, st *reqState, reqID, clientIP, routeKey string, start time.Time) {
+	status := sw.status()
+	if st.ex.Status == 499 && status == 0 {
+		status = 499
+	}
+	attrs := [...]slog.Attr{
+		slog.String("request_id", reqID),
+		slog.String("client_ip", clientIP),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", routeKey),
+		slog.Int("status", status),
+		slog.Int64("bytes", sw.bytes),
+		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Float64("upstream_latency_ms", float64(st.ex.UpstreamLatency.Microseconds())/1000),
+		slog.String("upstream_target", st.ex.Target),
+		slog.String("proto", r.Proto),
+	}
+	n := len(attrs)
+	level := slog.LevelInfo
+	if st.ex.Err != nil {
+		level = slog.LevelWarn
+		g.accessLog.LogAttrs(r.Context(), level, "request", append(attrs[:n:n], slog.String("error", st.ex.Err.Error()))...)
+		return
+	}
+	g.accessLog.LogAttrs(r.Context(), level, "request", attrs[:n]...)
+}
