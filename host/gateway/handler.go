@@ -152,7 +152,6 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, scheme string) {
 	}
 }
 
-
 // requestPath returns the path of the request-target exactly as the client sent
 // it (still percent-encoded), so normalisation sees every byte.
 func requestPath(r *http.Request) string {
