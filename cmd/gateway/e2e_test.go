@@ -5,7 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"io"
 	"net"
@@ -645,4 +653,111 @@ route "GET /wait" {
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, "finished", r.body)
 	assert.Equal(t, 0, p.wait(20*time.Second))
+}
+
+func TestReloadOnFileChange(t *testing.T) {
+	be := echoBackend(t, "a")
+	cfg := `
+gateway {
+  listen       = ["127.0.0.1:0"]
+  admin_listen = "127.0.0.1:0"
+}
+upstream "a" {
+  targets = ["${BACKEND}"]
+}
+route "GET /${ROUTE}" {
+  upstream = upstream.a
+}
+`
+	p := startGateway(t, cfg, map[string]string{"BACKEND": be.URL, "ROUTE": "before"})
+	c := client()
+	require.NoError(t, os.WriteFile(p.Config, []byte(expand(cfg, map[string]string{"BACKEND": be.URL, "ROUTE": "after-change"})), 0o644))
+	p.waitLog("config reloaded", 20*time.Second)
+	status, _, _ := get(t, c, p.URL("/after-change"))
+	assert.Equal(t, http.StatusOK, status)
+}
+
+func TestTLSListenerServesHTTP1AndHTTP2(t *testing.T) {
+	be := echoBackend(t, "a")
+	dir := t.TempDir()
+	certFile, keyFile, pool := writeTestCert(t, dir)
+	cfg := `
+gateway {
+  listen       = ["127.0.0.1:0"]
+  admin_listen = "127.0.0.1:0"
+  listener "tls" {
+    address = "127.0.0.1:0"
+    tls {
+      cert_file = "${CERT}"
+      key_file  = "${KEY}"
+    }
+  }
+}
+upstream "a" {
+  targets = ["${BACKEND}"]
+}
+route "GET /who" {
+  upstream = upstream.a
+}
+`
+	p := startGateway(t, cfg, map[string]string{"BACKEND": be.URL, "CERT": certFile, "KEY": keyFile})
+	// The second "listening" line is the TLS listener.
+	var tlsAddr string
+	for _, line := range strings.Split(p.Logs(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" && m["tls"] == true {
+			tlsAddr = m["address"].(string)
+		}
+	}
+	require.NotEmpty(t, tlsAddr, p.Logs())
+	for _, h2 := range []bool{false, true} {
+		tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}, ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		}
+		c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+		resp, err := c.Get("https://" + tlsAddr + "/who")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		if h2 {
+			assert.Equal(t, 2, resp.ProtoMajor)
+		} else {
+			assert.Equal(t, 1, resp.ProtoMajor)
+		}
+		e := decodeEcho(t, string(body))
+		assert.Equal(t, []string{"https"}, e.Headers["X-Forwarded-Proto"])
+	}
+}
+
+// writeTestCert writes a self-signed certificate for localhost and returns the
+// file paths and a pool that trusts it.
+func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	certFile = filepath.Join(dir, "cert.pem")
+	keyFile = filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	kb, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
