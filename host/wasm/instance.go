@@ -1,0 +1,192 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/host/pipeline"
+)
+
+// instance is one guest module instance with its reusable per-request state.
+type instance struct {
+	p     *Plugin
+	mod   api.Module // nil once closed
+	mem   api.Memory
+	fns   [len(phaseExports)]api.Function
+	stack [1]uint64
+
+	// Per-call state, reset by each Run.
+	ex     *pipeline.Exchange
+	misuse error // set by a host function before it traps
+
+	// Configure-time state.
+	configuring bool
+	phaseMask   uint32
+	configErr   string
+
+	// Last http_call response, reused.
+	callStatus int
+	callHeader http.Header
+	callBody   []byte
+
+	scratch []byte
+}
+
+// Interface guard.
+var _ pipeline.Instance = (*instance)(nil)
+
+type instanceKey struct{}
+
+// instanceFrom returns the instance a host function was called for.
+func instanceFrom(ctx context.Context) *instance {
+	in, _ := ctx.Value(instanceKey{}).(*instance)
+	return in
+}
+
+// abiMisuseError is a guest breaking the ABI; the host function traps with it.
+type abiMisuseError struct {
+	fn, msg string
+}
+
+func (e *abiMisuseError) Error() string {
+	return fmt.Sprintf("abi misuse in %s.%s: %s", abi.HostModule, e.fn, e.msg)
+}
+
+// trap records an ABI misuse and aborts the guest call.
+func (in *instance) trap(fn, format string, args ...any) {
+	err := &abiMisuseError{fn: fn, msg: fmt.Sprintf(format, args...)}
+	in.misuse = err
+	panic(err)
+}
+
+// instantiate creates an instance under the host's instantiation deadline,
+// running _initialize and on_configure.
+func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
+	in := &instance{p: p, phaseMask: ^uint32(0), callHeader: make(http.Header)}
+	ctx, cancel := context.WithTimeout(ctx, p.h.opts.InstantiateTimeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, instanceKey{}, in)
+	in.configuring = true
+	mod, err := p.rt.InstantiateModule(ctx, p.compiled, p.modCfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("instantiate (%s): did not finish within %s: %w; make its initialization terminate", abi.ExportInitialize, p.h.opts.InstantiateTimeout, err)
+		}
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	in.mod = mod
+	in.mem = mod.ExportedMemory(abi.ExportMemory)
+	for i, pe := range phaseExports {
+		in.fns[i] = mod.ExportedFunction(pe.name)
+	}
+	if f := mod.ExportedFunction(abi.ExportOnConfigure); f != nil {
+		in.stack[0] = api.EncodeI32(int32(len(p.cfg.ConfigJSON)))
+		err := f.CallWithStack(ctx, in.stack[:])
+		if err != nil {
+			_ = mod.Close(ctx)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s did not finish within %s: %w; make it terminate", abi.ExportOnConfigure, p.h.opts.InstantiateTimeout, err)
+			}
+			return nil, fmt.Errorf("%s: %w", abi.ExportOnConfigure, err)
+		}
+		if rc := api.DecodeI32(in.stack[0]); rc != 0 {
+			_ = mod.Close(ctx)
+			msg := in.configErr
+			if msg == "" {
+				msg = fmt.Sprintf("%s returned %d without a reason", abi.ExportOnConfigure, rc)
+			}
+			return nil, &ConfigError{Plugin: p.name, Message: msg}
+		}
+	}
+	in.configuring = false
+	return in, nil
+}
+
+// Run implements pipeline.Instance.
+func (in *instance) Run(ctx context.Context, phase pipeline.Phase, ex *pipeline.Exchange) (pipeline.Action, error) {
+	if in.mod == nil {
+		return pipeline.ActionContinue, fmt.Errorf("plugin %q: instance already discarded", in.p.name)
+	}
+	idx := phaseIndex(phase)
+	if idx < 0 || in.fns[idx] == nil {
+		return pipeline.ActionContinue, nil
+	}
+	in.ex, in.misuse = ex, nil
+	callCtx, cancel := context.WithTimeout(context.WithValue(ctx, instanceKey{}, in), in.p.timeout)
+	err := in.fns[idx].CallWithStack(callCtx, in.stack[:])
+	cause := callCtx.Err()
+	cancel()
+	in.ex = nil
+	if err != nil {
+		return pipeline.ActionContinue, in.fault(ctx, phase, cause, err)
+	}
+	if phase == pipeline.PhaseLog {
+		return pipeline.ActionContinue, nil
+	}
+	switch api.DecodeU32(in.stack[0]) {
+	case abi.ActionContinue:
+		return pipeline.ActionContinue, nil
+	case abi.ActionRespond:
+		return pipeline.ActionRespond, nil
+	default:
+		err := fmt.Errorf("%s returned unknown action %d; return %d (continue) or %d (respond)", phase, in.stack[0], abi.ActionContinue, abi.ActionRespond)
+		return pipeline.ActionContinue, in.fault(ctx, phase, nil, err)
+	}
+}
+
+// fault classifies, counts and logs a failed call, then closes the instance.
+func (in *instance) fault(ctx context.Context, phase pipeline.Phase, cause, err error) error {
+	reason := "trap"
+	var exit *sys.ExitError
+	switch {
+	case in.misuse != nil:
+		reason = "abi"
+	case errors.Is(cause, context.DeadlineExceeded):
+		reason = "timeout"
+	case cause != nil:
+		reason = "canceled"
+	case in.nearMemoryLimit():
+		reason = "memory"
+	case errors.As(err, &exit):
+		reason = "exit"
+	}
+	p := in.p
+	p.h.countFault(p.name, phase.String(), reason)
+	if reason != "canceled" {
+		p.h.logger.ErrorContext(ctx, "plugin fault; instance discarded", "plugin", p.name, "phase", phase.String(), "reason", reason, "error", err)
+	}
+	_ = in.mod.Close(context.WithoutCancel(ctx))
+	in.mod = nil
+	return fmt.Errorf("plugin %q: %s: %s: %w", p.name, phase, reason, err)
+}
+
+// Release implements pipeline.Instance.
+func (in *instance) Release(ctx context.Context) {
+	in.callStatus = 0
+	clear(in.callHeader)
+	in.callBody = in.callBody[:0]
+	in.p.release(ctx, in)
+}
+
+func (h *Host) countFault(plugin, phase, reason string) {
+	if h.faults != nil {
+		h.faults.WithLabelValues(plugin, phase, reason).Inc()
+	}
+}
+
+// nearMemoryLimit reports whether the instance's memory is within the last
+// quarter (at most 4 MiB, the Go runtime's arena size) of its limit: a trap
+// there is most likely an allocation the limit refused.
+func (in *instance) nearMemoryLimit() bool {
+	if in.mem == nil {
+		return false
+	}
+	limit := uint64(in.p.pages) * pageSize
+	return uint64(in.mem.Size())+min(4<<20, limit/4) > limit
+}
