@@ -8,6 +8,9 @@
 #   curl -i localhost:8080/api/echo/any/path?q=1 # the upstream echoes what it received
 #   curl -i localhost:8080/api/slow              # the upstream is too slow: 504 after 1s
 #   curl -i localhost:8080/nothing-here          # 404 {"message":"Not Found"}
+#   curl -i localhost:8080/api/users/7 -H 'X-Forwarded-For: 203.0.113.9'
+#                                                # (not trusted: plugins see your real IP)
+#   curl -i localhost:8080/api/geo/x             # geo-tag plugin: X-Country added upstream
 #   curl -s localhost:9090/metrics | grep gateway_requests_total
 #
 # Edit this file while the gateway runs: it reloads by itself (or on SIGHUP) and
@@ -20,6 +23,8 @@ gateway {
 
   max_body_bytes   = "10MiB" # larger request bodies get 413
   shutdown_timeout = "15s"   # SIGTERM drains in-flight requests this long
+
+  pipeline = [plugin.add_header] # runs on every route, before API and route pipelines
 }
 
 log {
@@ -30,6 +35,31 @@ log {
 compression {
   enabled  = true # gzip or zstd, by Accept-Encoding
   min_size = "1KiB"
+}
+
+# Plugins are sandboxed WebAssembly modules (built by `make plugins` from
+# examples/plugins and plugins/). Each runs at the request/response phases it
+# exports, with a memory cap and a per-phase deadline.
+plugin "add_header" {
+  source = "bin/plugins/add-header.wasm"
+  config = {
+    request  = { "X-Gateway" = "wasmgate" }
+    response = { "X-Frame-Options" = "DENY", "X-Content-Type-Options" = "nosniff" }
+  }
+  on_error = "deny" # a faulting plugin answers 500; "allow" skips it
+  limits {
+    memory  = "32MiB"
+    timeout = "50ms"
+  }
+}
+
+plugin "geo_tag" {
+  source = "bin/plugins/geo-tag.wasm"
+  config = {
+    header   = "X-Country"
+    networks = { "127.0.0.0/8" = "LO", "10.0.0.0/8" = "ZZ", "203.0.113.0/24" = "XX" }
+    default  = "unknown"
+  }
 }
 
 # An upstream is a pool of targets with balancing, health checks and a breaker.
@@ -94,6 +124,13 @@ api "demo" {
       set    = { "X-Stage" = "dev" }
       remove = ["Cookie"]
     }
+  }
+
+  # The route pipeline runs after the global one.
+  route "ANY /geo/{proxy+}" {
+    upstream      = upstream.demo
+    upstream_path = "/echo/{proxy}"
+    pipeline      = [plugin.geo_tag]
   }
 
   route "GET /slow" {

@@ -31,6 +31,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wasmgate/gateway/sdk/go/wasmtest"
 )
 
 // echoBackend answers every request with what it received, as JSON.
@@ -479,19 +481,29 @@ route "GET /a" {
 func TestReloadUnderLoad(t *testing.T) {
 	a := echoBackend(t, "a")
 	b := echoBackend(t, "b")
+	// The plugin set is swapped too: each reload loads the plugin again.
 	cfg := `
 gateway {
   listen       = ["127.0.0.1:0"]
   admin_listen = "127.0.0.1:0"
+}
+plugin "tag" {
+  source = "${ADD_HEADER}"
+  config = {
+    response = { "X-Generation" = "${BACKEND}" }
+  }
 }
 upstream "svc" {
   targets = ["${BACKEND}"]
 }
 route "GET /svc/{proxy+}" {
   upstream = upstream.svc
+  pipeline = [plugin.tag]
 }
 `
-	p := startGateway(t, cfg, map[string]string{"BACKEND": a.URL})
+	addHeader := wasmtest.Build(t, "../../examples/plugins/add-header")
+	vars := func(be string) map[string]string { return map[string]string{"BACKEND": be, "ADD_HEADER": addHeader} }
+	p := startGateway(t, cfg, vars(a.URL))
 	c := client()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -514,7 +526,7 @@ route "GET /svc/{proxy+}" {
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("X-Generation"), "http://") {
 					fails.Add(1)
 					failMsg.Store(resp.Status)
 					continue
@@ -529,7 +541,7 @@ route "GET /svc/{proxy+}" {
 		if i%2 == 0 {
 			be = b.URL
 		}
-		require.NoError(t, os.WriteFile(p.Config, []byte(expand(cfg, map[string]string{"BACKEND": be})), 0o644))
+		require.NoError(t, os.WriteFile(p.Config, []byte(expand(cfg, vars(be))), 0o644))
 		resp, err := c.Post(p.AdminURL("/reload"), "", nil)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
@@ -545,7 +557,7 @@ route "GET /svc/{proxy+}" {
 		assert.Contains(t, string(body), "gateway.hcl:1:")
 	}
 	// Restore a valid file so the file watcher does not keep seeing the bad one.
-	require.NoError(t, os.WriteFile(p.Config, []byte(expand(cfg, map[string]string{"BACKEND": a.URL})), 0o644))
+	require.NoError(t, os.WriteFile(p.Config, []byte(expand(cfg, vars(a.URL))), 0o644))
 	cancel()
 	wg.Wait()
 	msg, _ := failMsg.Load().(string)

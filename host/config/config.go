@@ -256,3 +256,6 @@ type Diagnostics = hcl.Diagnostics
 
 // Range is hcl.Range: a span of a config file, for diagnostics.
 type Range = hcl.Range
+
+// Diagnostic is hcl.Diagnostic.
+type Diagnostic = hcl.Diagnostic

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmgate/gateway/host/admin"
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/framing"
+	"github.com/wasmgate/gateway/host/kv"
 	"github.com/wasmgate/gateway/host/metrics"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	WatchInterval time.Duration
 	// Version is reported by the admin API.
 	Version string
+	// WasmCacheDir is where compiled plugins are cached across restarts:
+	// "" means the user cache dir (…/wasmgate), "off" disables the cache.
+	WasmCacheDir string
 }
 
 // Gateway serves the data plane and the admin API for a sequence of config
@@ -45,6 +49,8 @@ type Gateway struct {
 	accessLog *slog.Logger
 	logOut    *logWriter // nil when logging goes to a caller-provided logger
 	metrics   *metrics.Metrics
+	sh        *shared
+	kv        *kv.Memory
 
 	gen      atomic.Pointer[generation]
 	reloadMu sync.Mutex
@@ -87,8 +93,11 @@ func New(ctx context.Context, cfg *config.Gateway, opts Options) (*Gateway, erro
 			g.accessLog = slog.New(slog.NewJSONHandler(g.logOut, nil))
 		}
 	}
-	gen, err := newGeneration(ctx, cfg, g.metrics, g.logger, g.onUpstreamState)
+	g.kv = kv.NewMemory()
+	g.sh = &shared{metrics: g.metrics, logger: g.logger, kv: g.kv, wasmCacheDir: opts.WasmCacheDir, onState: g.onUpstreamState}
+	gen, err := newGeneration(ctx, cfg, g.sh)
 	if err != nil {
+		g.kv.Close()
 		g.closeLogs()
 		return nil, err
 	}
@@ -287,6 +296,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			g.admin.Close()
 		}
 	}
+	g.kv.Close()
 	err := errors.Join(errs...)
 	if err != nil {
 		g.logger.Warn("shutdown timed out with requests in flight", "error", err)
@@ -348,6 +358,11 @@ func (g *Gateway) Reload(ctx context.Context) error {
 }
 
 func (g *Gateway) reload(ctx context.Context) error {
+	if fi, err := os.Stat(g.opts.ConfigPath); err == nil && fi.Size() == 0 {
+		// Almost always a file caught mid-write; serving no routes is never
+		// what the operator meant.
+		return &ReloadError{Err: fmt.Errorf("%s is empty; write the whole config (or an explicit one) and reload again", g.opts.ConfigPath)}
+	}
 	cfg, diags := config.Load(g.opts.ConfigPath)
 	if diags.HasErrors() {
 		return &ReloadError{Diagnostics: config.FormatDiagnostics(diags), Err: diags}
@@ -356,9 +371,9 @@ func (g *Gateway) reload(ctx context.Context) error {
 	if msg := restartOnlyChanges(old.cfg, cfg); msg != "" {
 		g.logger.Warn("config changes that need a restart were ignored", "changes", msg)
 	}
-	gen, err := newGeneration(ctx, cfg, g.metrics, g.logger, g.onUpstreamState)
+	gen, err := newGeneration(ctx, cfg, g.sh)
 	if err != nil {
-		return &ReloadError{Err: err}
+		return &ReloadError{Diagnostics: buildDiagnostics(cfg, err), Err: err}
 	}
 	g.reloadCerts(cfg)
 	g.gen.Store(gen)
@@ -422,6 +437,11 @@ func (g *Gateway) watch(path string, every time.Duration) {
 		return fi.ModTime(), fi.Size()
 	}
 	mt, sz := stamp()
+	var (
+		pending bool
+		pm      time.Time
+		ps      int64
+	)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -432,8 +452,16 @@ func (g *Gateway) watch(path string, every time.Duration) {
 		}
 		m, s := stamp()
 		if s < 0 || (m.Equal(mt) && s == sz) {
+			pending = false
 			continue
 		}
+		if !pending || !m.Equal(pm) || s != ps {
+			// Changed since the last look: wait one more interval for the
+			// writer to finish, so a half-written file is never loaded.
+			pending, pm, ps = true, m, s
+			continue
+		}
+		pending = false
 		mt, sz = m, s
 		g.logger.Info("config file changed; reloading", "path", path)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

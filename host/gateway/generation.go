@@ -11,11 +11,25 @@ import (
 	"time"
 
 	"github.com/wasmgate/gateway/host/config"
+	"github.com/wasmgate/gateway/host/kv"
 	"github.com/wasmgate/gateway/host/metrics"
+	"github.com/wasmgate/gateway/host/pipeline"
 	"github.com/wasmgate/gateway/host/proxy"
 	"github.com/wasmgate/gateway/host/router"
 	"github.com/wasmgate/gateway/host/upstream"
+	"github.com/wasmgate/gateway/host/wasm"
 )
+
+// shared is what outlives generations: it is owned by the Gateway (or by
+// Validate) and handed to each generation it builds.
+type shared struct {
+	metrics *metrics.Metrics
+	logger  *slog.Logger
+	kv      kv.Store
+	// wasmCacheDir is the compilation cache ("" = default, "off").
+	wasmCacheDir string
+	onState      func(up, target, from, to string)
+}
 
 // generation is everything built from one config.Gateway: the router, the
 // upstream pools, the per-route runtime state. Requests hold a reference to the
@@ -28,6 +42,7 @@ type generation struct {
 	forwarder  *proxy.Forwarder
 	compressor *proxy.Compressor
 	logger     *slog.Logger
+	wasm       *wasm.Host // nil when the config declares no plugin
 	// reqIDHeader is the canonical form of the request id header.
 	reqIDHeader string
 
@@ -39,7 +54,8 @@ type generation struct {
 // route is the runtime form of one config.Route.
 type route struct {
 	cfg      *config.Route
-	pool     *upstream.Pool // nil for mocks
+	pool     *upstream.Pool  // nil for mocks
+	chain    *pipeline.Chain // nil when no plugin runs on the route
 	metrics  *metrics.RouteMetrics
 	upstream interface{ Observe(float64) }
 	mock     *mockResponse
@@ -56,8 +72,9 @@ type mockResponse struct {
 }
 
 // newGeneration builds a generation. On error everything built so far is closed.
-func newGeneration(ctx context.Context, cfg *config.Gateway, m *metrics.Metrics, logger *slog.Logger, onState func(up, target, from, to string)) (g *generation, err error) {
-	g = &generation{
+func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *generation, err error) {
+	m, logger := sh.metrics, sh.logger
+	g := &generation{
 		cfg:     cfg,
 		pools:   make(map[string]*upstream.Pool, len(cfg.Upstreams)),
 		logger:  logger,
@@ -71,13 +88,12 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, m *metrics.Metrics,
 	g.refs.Store(1)
 	defer func() {
 		if err != nil {
-			g.close(ctx)
-			g = nil
+			g.close(ctx) // g, not the named result: a failed build returns nil
 		}
 	}()
 
 	for _, u := range cfg.Upstreams {
-		p, err := upstream.New(ctx, u, upstream.Options{Logger: logger, OnStateChange: onState})
+		p, err := upstream.New(ctx, u, upstream.Options{Logger: logger, OnStateChange: sh.onState})
 		if err != nil {
 			return nil, &blockError{rng: u.Range, summary: "Invalid upstream", err: fmt.Errorf("upstream %q: %w", u.Name, err)}
 		}
@@ -92,9 +108,22 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, m *metrics.Metrics,
 		g.compressor = c
 	}
 
+	plugins, err := g.loadPlugins(ctx, cfg, sh)
+	if err != nil {
+		return nil, err
+	}
+
+	chainOpts := pipeline.Options{
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		WriteError:   proxy.WriteError,
+	}
+
 	entries := make([]router.Route, 0, len(cfg.Routes))
 	for _, rc := range cfg.Routes {
 		rt := &route{cfg: rc, metrics: m.Route(rc.Key), compress: g.compressor != nil}
+		if chain := routePipeline(cfg, rc, plugins); len(chain) > 0 {
+			rt.chain = pipeline.New(chain, chainOpts)
+		}
 		if rc.Compression != nil {
 			rt.compress = g.compressor != nil && *rc.Compression
 		}
@@ -116,6 +145,76 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, m *metrics.Metrics,
 	}
 	g.router = r
 	return g, nil
+}
+
+// loadPlugins compiles and configures every declared plugin once; routes
+// share the loaded plugins.
+func (g *generation) loadPlugins(ctx context.Context, cfg *config.Gateway, sh *shared) (map[string]*wasm.Plugin, error) {
+	if len(cfg.Plugins) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(cfg.Upstreams))
+	for _, u := range cfg.Upstreams {
+		names = append(names, u.Name)
+	}
+	h, err := wasm.New(ctx, wasm.Options{
+		CacheDir:   sh.wasmCacheDir,
+		Registerer: sh.metrics.Registry,
+		Logger:     sh.logger,
+		KV:         sh.kv,
+		HTTPCaller: httpCaller{g: g},
+		Upstreams:  names,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start the wasm runtime: %w", err)
+	}
+	g.wasm = h
+	out := make(map[string]*wasm.Plugin, len(cfg.Plugins))
+	var errs []error
+	for _, pc := range cfg.Plugins {
+		p, err := h.Load(ctx, pc)
+		if err != nil {
+			summary := "Invalid plugin"
+			var ce *wasm.ConfigError
+			if errors.As(err, &ce) {
+				summary = "Plugin rejected its config"
+			}
+			errs = append(errs, &blockError{rng: pc.Range, summary: summary, err: err})
+			continue
+		}
+		out[pc.Name] = p
+	}
+	// Every plugin is tried so that validate reports all of them at once.
+	return out, errors.Join(errs...)
+}
+
+// routePipeline is the plugins that run on a route: the global pipeline, then
+// the API's, then the route's own. A plugin listed at several levels runs
+// once, at its first position.
+func routePipeline(cfg *config.Gateway, rc *config.Route, loaded map[string]*wasm.Plugin) []pipeline.Plugin {
+	n := len(cfg.Pipeline) + len(rc.Pipeline)
+	if rc.API != nil {
+		n += len(rc.API.Pipeline)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]pipeline.Plugin, 0, n)
+	seen := make(map[string]bool, n)
+	add := func(list []*config.Plugin) {
+		for _, pc := range list {
+			if !seen[pc.Name] {
+				seen[pc.Name] = true
+				out = append(out, loaded[pc.Name])
+			}
+		}
+	}
+	add(cfg.Pipeline)
+	if rc.API != nil {
+		add(rc.API.Pipeline)
+	}
+	add(rc.Pipeline)
+	return out
 }
 
 func newMock(m *config.Mock, ops config.HeaderOps) *mockResponse {
@@ -192,6 +291,11 @@ func (g *generation) retire(timeout time.Duration) {
 // close releases the generation's resources. It is safe on a partly built one.
 func (g *generation) close(ctx context.Context) {
 	var errs []error
+	if g.wasm != nil {
+		if err := g.wasm.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close plugins: %w", err))
+		}
+	}
 	for name, p := range g.pools {
 		if err := p.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close upstream %q: %w", name, err))

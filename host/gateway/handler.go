@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bufio"
+	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmgate/gateway/host/framing"
+	"github.com/wasmgate/gateway/host/pipeline"
 	"github.com/wasmgate/gateway/host/proxy"
 	"github.com/wasmgate/gateway/host/router"
 )
@@ -19,6 +23,18 @@ type reqState struct {
 	params router.Params
 	ex     proxy.Exchange
 	sw     statusWriter
+
+	// Set before the final step (mock or upstream) runs; with a plugin chain,
+	// the chain calls ServeHTTP as its next handler.
+	gen         *generation
+	rt          *route
+	path        string // normalised routed path
+	scheme      string
+	reqID       string
+	clientIP    string
+	origEscaped string // r.URL.EscapedPath() before plugins ran
+	info        pipeline.Request
+	pparams     []pipeline.Param
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
@@ -52,12 +68,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, scheme string) {
 	defer g.metrics.InFlight().Dec()
 
 	st := statePool.Get().(*reqState)
-	defer func() {
-		st.ex = proxy.Exchange{}
-		st.sw = statusWriter{}
-		st.params.Reset()
-		statePool.Put(st)
-	}()
+	defer st.release()
 	srv := &gen.cfg.Server
 	st.sw.ResponseWriter = w
 	sw := &st.sw
@@ -119,37 +130,103 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, scheme string) {
 		defer finish()
 		out = cw
 	}
-
-	if rt.mock != nil {
-		writeMock(out, r, rt.mock)
-		return
-	}
-
-	ex := &st.ex
-	ex.Upstream = rt.pool
-	ex.Path = path
-	if rt.rewrite {
-		ex.Path = router.Expand(rt.cfg.UpstreamPath, &st.params)
-	}
-	ex.RawQuery = r.URL.RawQuery
-	ex.ClientIP = clientIP
-	ex.RequestID = reqID
-	ex.RequestIDHeader = gen.reqIDHeader
-	ex.Scheme = scheme
-	ex.Timeout = rt.cfg.Timeout
-	ex.Retry = rt.cfg.Upstream.Retry
-	ex.RequestHeaders = rt.cfg.RequestHeaders
-	ex.ResponseHeaders = rt.cfg.ResponseHeaders
 	if r.Header["Upgrade"] != nil && r.ProtoMajor == 1 {
 		// The framing guard stops checking a connection after an upgrade
 		// request; if the upstream does not switch protocols, the connection
 		// is closed after the response so nothing more is read from it unchecked.
 		sw.closeUnlessSwitched = true
 	}
-	gen.forwarder.Forward(out, r, ex)
+
+	st.gen, st.rt, st.path, st.scheme, st.reqID, st.clientIP = gen, rt, path, scheme, reqID, clientIP
+	if rt.chain != nil {
+		st.fillInfo(r)
+		st.origEscaped = r.URL.EscapedPath()
+		rt.chain.Handle(out, r, &st.info, st)
+		return
+	}
+	st.ServeHTTP(out, r)
+}
+
+// fillInfo prepares what plugins can read about the request.
+func (st *reqState) fillInfo(r *http.Request) {
+	st.pparams = st.pparams[:0]
+	for i := 0; i < st.params.Len(); i++ {
+		st.pparams = append(st.pparams, pipeline.Param{Name: st.params.Name(i), Value: st.params.Value(i)})
+	}
+	st.info = pipeline.Request{
+		RouteKey:  st.rt.cfg.Key,
+		Params:    st.pparams,
+		ClientIP:  st.clientIP,
+		RequestID: st.reqID,
+		TLS:       tlsState(r),
+	}
+	if api := st.rt.cfg.API; api != nil {
+		st.info.StageVariables = api.Variables
+	}
+}
+
+// tlsState returns the TLS state of the request's connection, if any.
+func tlsState(r *http.Request) *tls.ConnectionState {
+	if r.TLS != nil {
+		return r.TLS
+	}
+	if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+		if cs, ok := framing.TLSState(c); ok {
+			return cs
+		}
+	}
+	return nil
+}
+
+// ServeHTTP is the final step of a route: the mock answer or the upstream
+// exchange. With plugins it runs as the chain's next handler, after the
+// request phases (which may have rewritten method, path, query and headers).
+func (st *reqState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := st.rt
+	if rt.mock != nil {
+		writeMock(w, r, rt.mock)
+		return
+	}
+	ex := &st.ex
+	ex.Upstream = rt.pool
+	ex.Path = st.path
+	if rt.chain != nil && r.URL.EscapedPath() != st.origEscaped {
+		// A plugin rewrote the path: forward its path, normalised like any
+		// client path, instead of the route's upstream_path.
+		p, err := router.Normalize(r.URL.EscapedPath())
+		if err != nil {
+			ex.Err = fmt.Errorf("plugin rewrote the path to an invalid one: %w", err)
+			proxy.WriteError(w, http.StatusInternalServerError, "Internal server error", st.reqID)
+			return
+		}
+		ex.Path = p
+	} else if rt.rewrite {
+		ex.Path = router.Expand(rt.cfg.UpstreamPath, &st.params)
+	}
+	ex.RawQuery = r.URL.RawQuery
+	ex.ClientIP = st.clientIP
+	ex.RequestID = st.reqID
+	ex.RequestIDHeader = st.gen.reqIDHeader
+	ex.Scheme = st.scheme
+	ex.Timeout = rt.cfg.Timeout
+	ex.Retry = rt.cfg.Upstream.Retry
+	ex.RequestHeaders = rt.cfg.RequestHeaders
+	ex.ResponseHeaders = rt.cfg.ResponseHeaders
+	st.gen.forwarder.Forward(w, r, ex)
 	if ex.UpstreamLatency > 0 {
 		rt.upstream.Observe(ex.UpstreamLatency.Seconds())
 	}
+}
+
+// release resets the state and puts it back in the pool.
+func (st *reqState) release() {
+	st.ex = proxy.Exchange{}
+	st.sw = statusWriter{}
+	st.params.Reset()
+	st.gen, st.rt = nil, nil
+	st.info = pipeline.Request{}
+	clear(st.pparams)
+	statePool.Put(st)
 }
 
 // requestPath returns the path of the request-target exactly as the client sent
