@@ -56,9 +56,16 @@ vet:
 # bench: Go micro-benchmarks of the hot paths, then the load benchmark on loopback
 # (backend direct vs a bare httputil.ReverseProxy vs the gateway, same run).
 BENCH_PKGS ?= ./host/...
+BENCH_ARGS ?=
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PKGS)
-	$(GO) run ./cmd/loadbench run --gateway $(BIN)/gateway
+	PLUGINS_DIR=$(CURDIR)/$(PLUGINS) $(GO) run ./cmd/loadbench run --gateway $(BIN)/gateway \
+		--target proxy=builtin:gateway.hcl:/plain \
+		--target mock=builtin:gateway.hcl:/mock \
+		--target proxy+accesslog=builtin:accesslog.hcl:/plain \
+		--target plugins-1=builtin:pipeline.hcl:/one \
+		--target plugins-3=builtin:pipeline.hcl:/three \
+		--idle 10000 $(BENCH_ARGS)
 
 fmt:
 	gofmt -w .
