@@ -773,3 +773,101 @@ func writeTestCert(t *testing.T, dir string) (certFile, keyFile string, pool *x5
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+func TestH2CListener(t *testing.T) {
+	be := echoBackend(t, "a")
+	cfg := `
+gateway {
+  admin_listen = "127.0.0.1:0"
+  listener "h2c" {
+    address = "127.0.0.1:0"
+    h2c     = true
+  }
+}
+upstream "a" {
+  targets = ["${BACKEND}"]
+}
+route "GET /who" {
+  upstream = upstream.a
+}
+`
+	p := startGateway(t, cfg, map[string]string{"BACKEND": be.URL})
+	var prot http.Protocols
+	prot.SetUnencryptedHTTP2(true)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Protocols: &prot}}
+	resp, err := c.Get(p.URL("/who"))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Equal(t, 2, resp.ProtoMajor, "prior-knowledge HTTP/2 over cleartext")
+	assert.Equal(t, "/who", decodeEcho(t, string(body)).Path)
+}
+
+func TestUpgradePassthrough(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" {
+			http.Error(w, "want Upgrade: echo", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+		_, _ = io.Copy(conn, brw)
+	}))
+	defer be.Close()
+	cfg := `
+gateway {
+  listen       = ["127.0.0.1:0"]
+  admin_listen = "127.0.0.1:0"
+}
+upstream "ws" {
+  targets = ["${BACKEND}"]
+}
+route "GET /ws" {
+  upstream = upstream.ws
+}
+`
+	p := startGateway(t, cfg, map[string]string{"BACKEND": be.URL})
+	conn, err := net.DialTimeout("tcp", p.Addr, 5*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	for _, msg := range []string{"hello", "world, both ways"} {
+		_, err = io.WriteString(conn, msg)
+		require.NoError(t, err)
+		buf := make([]byte, len(msg))
+		_, err = io.ReadFull(br, buf)
+		require.NoError(t, err)
+		assert.Equal(t, msg, string(buf))
+	}
+
+	// An upgrade request the upstream refuses closes the connection, so the
+	// framing guard's passthrough cannot be used to smuggle a request.
+	conn2, err := net.DialTimeout("tcp", p.Addr, 5*time.Second)
+	require.NoError(t, err)
+	defer conn2.Close()
+	require.NoError(t, conn2.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.WriteString(conn2, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n"+
+		"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+	require.NoError(t, err)
+	br2 := bufio.NewReader(conn2)
+	resp2, err := http.ReadResponse(br2, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp2.Body)
+	resp2.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp2.StatusCode)
+	assert.True(t, resp2.Close)
+	_, err = http.ReadResponse(br2, nil)
+	assert.Error(t, err, "no second response: the smuggled request was never read")
+}
