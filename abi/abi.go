@@ -144,6 +144,9 @@ const (
 	ResultTooLarge int32 = -6
 	// ResultWrongPhase: the function is not usable in the current phase.
 	ResultWrongPhase int32 = -7
+	// ResultBadSignature: FuncCryptoVerify checked the signature and it does
+	// not match the data and key.
+	ResultBadSignature int32 = -8
 )
 
 // Phase bits, for FuncPhasesSet: a guest that exports every phase (as the Go
@@ -161,6 +164,8 @@ const (
 	FeatureKV       uint64 = 1 << 0 // kv_* functions have a store
 	FeatureHTTPCall uint64 = 1 << 1 // http_call has a caller
 	FeatureMetrics  uint64 = 1 << 2 // metric_* are exported
+	// FeatureCryptoVerify: crypto_verify checks signatures natively.
+	FeatureCryptoVerify uint64 = 1 << 3
 )
 
 // Host functions, imported from HostModule. Signatures use wasm types; "buf,
@@ -268,4 +273,14 @@ const (
 	FuncHTTPResponseHeader = "http_response_header"
 	// FuncHTTPResponseBody: (buf, limit) -> len.
 	FuncHTTPResponseBody = "http_response_body"
+
+	// FuncCryptoVerify: (alg_ptr, alg_len, key_ptr, key_len, data_ptr,
+	// data_len, sig_ptr, sig_len) -> ResultOK | ResultBadSignature |
+	// ResultInvalid. Verifies a JWS signature natively (FeatureCryptoVerify).
+	// alg is a JWS name (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA);
+	// key is a DER SubjectPublicKeyInfo, or the 32 raw bytes of an Ed25519
+	// key; sig is in JWS form (ECDSA: fixed-size big-endian r||s). ResultInvalid
+	// means an unknown alg, an unparsable key, or a key whose type or curve
+	// does not match alg; ResultBadSignature means the signature is wrong.
+	FuncCryptoVerify = "crypto_verify"
 )

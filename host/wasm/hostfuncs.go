@@ -3,7 +3,12 @@ package wasm
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -11,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/big"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -40,7 +46,9 @@ func ts(t ...api.ValueType) []api.ValueType { return t }
 
 // hostFuncs is the gateway_v1 module. Names and numbers come from abi.
 var hostFuncs = []hostFunc{
-	{abi.FuncFeatures, sig{nil, ts(i64)}, func(_ context.Context, in *instance, s []uint64) { s[0] = in.p.h.features() }},
+	{abi.FuncFeatures, sig{nil, ts(i64)}, func(_ context.Context, in *instance, s []uint64) {
+		s[0] = in.p.h.features() | abi.FeatureCryptoVerify
+	}},
 	{abi.FuncPhasesSet, sig{ts(i32), nil}, func(_ context.Context, in *instance, s []uint64) {
 		if in.configuring {
 			in.phaseMask = api.DecodeU32(s[0])
@@ -216,6 +224,8 @@ var hostFuncs = []hostFunc{
 	{abi.FuncHTTPResponseBody, sig{ts(i32, i32), ts(i32)}, func(_ context.Context, in *instance, s []uint64) {
 		s[0] = in.writeBytes(abi.FuncHTTPResponseBody, s[0], s[1], in.callBody)
 	}},
+
+	{abi.FuncCryptoVerify, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoVerify},
 }
 
 // hostFuncByName indexes hostFuncs for import validation.
@@ -612,3 +622,91 @@ func hostMetricDefine(_ context.Context, in *instance, s []uint64) {
 
 // exchangeT is the pipeline exchange; the alias keeps signatures short.
 type exchangeT = pipeline.Exchange
+
+// hostCryptoVerify implements abi.FuncCryptoVerify: a JWS signature check
+// done natively, about 10x faster than Go's crypto inside the guest.
+func hostCryptoVerify(_ context.Context, in *instance, s []uint64) {
+	const fn = abi.FuncCryptoVerify
+	alg := in.read(fn, s[0], s[1])
+	key := in.read(fn, s[2], s[3])
+	data := in.read(fn, s[4], s[5])
+	sig := in.read(fn, s[6], s[7])
+	s[0] = api.EncodeI32(verifyJWS(string(alg), key, data, sig))
+}
+
+// verifyJWS checks sig over data with key for the JWS algorithm alg and
+// returns an abi result code. key is a DER SubjectPublicKeyInfo or a raw
+// Ed25519 public key; ECDSA signatures are JWS r||s.
+func verifyJWS(alg string, key, data, sig []byte) int32 {
+	var hash crypto.Hash
+	switch alg {
+	case "RS256", "PS256", "ES256":
+		hash = crypto.SHA256
+	case "RS384", "PS384", "ES384":
+		hash = crypto.SHA384
+	case "RS512", "PS512", "ES512":
+		hash = crypto.SHA512
+	case "EdDSA":
+	default:
+		return abi.ResultInvalid
+	}
+	var pub any
+	if alg == "EdDSA" && len(key) == ed25519.PublicKeySize {
+		pub = ed25519.PublicKey(key)
+	} else {
+		k, err := x509.ParsePKIXPublicKey(key)
+		if err != nil {
+			return abi.ResultInvalid
+		}
+		pub = k
+	}
+	var digest []byte
+	if hash != 0 {
+		h := hash.New()
+		h.Write(data)
+		digest = h.Sum(nil)
+	}
+	ok := false
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		switch alg[0] {
+		case 'R':
+			ok = rsa.VerifyPKCS1v15(k, hash, digest, sig) == nil
+		case 'P':
+			ok = rsa.VerifyPSS(k, hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}) == nil
+		default:
+			return abi.ResultInvalid
+		}
+	case *ecdsa.PublicKey:
+		var want elliptic.Curve
+		switch hash {
+		case crypto.SHA256:
+			want = elliptic.P256()
+		case crypto.SHA384:
+			want = elliptic.P384()
+		default:
+			want = elliptic.P521()
+		}
+		if alg[0] != 'E' || k.Curve != want {
+			return abi.ResultInvalid
+		}
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return abi.ResultBadSignature
+		}
+		r := new(big.Int).SetBytes(sig[:size])
+		sv := new(big.Int).SetBytes(sig[size:])
+		ok = ecdsa.Verify(k, digest, r, sv)
+	case ed25519.PublicKey:
+		if alg != "EdDSA" {
+			return abi.ResultInvalid
+		}
+		ok = ed25519.Verify(k, data, sig)
+	default:
+		return abi.ResultInvalid
+	}
+	if !ok {
+		return abi.ResultBadSignature
+	}
+	return abi.ResultOK
+}

@@ -141,3 +141,6 @@ func hHTTPResponseHeader(name unsafe.Pointer, nameLen uint32, buf unsafe.Pointer
 
 //go:wasmimport gateway_v1 http_response_body
 func hHTTPResponseBody(buf unsafe.Pointer, limit uint32) int32
+
+//go:wasmimport gateway_v1 crypto_verify
+func hCryptoVerify(alg unsafe.Pointer, algLen uint32, key unsafe.Pointer, keyLen uint32, data unsafe.Pointer, dataLen uint32, sig unsafe.Pointer, sigLen uint32) int32

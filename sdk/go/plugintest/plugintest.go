@@ -83,6 +83,9 @@ type Harness struct {
 	HTTP func(upstream string, req *http.Request) *http.Response
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Crypto answers crypto_verify with an abi result code; nil means the
+	// host lacks abi.FeatureCryptoVerify. Set it before Configure.
+	Crypto func(alg string, key, data, sig []byte) int32
 
 	// Logs, KV and Metrics accumulate across requests.
 	Logs    []LogEntry
@@ -227,7 +230,21 @@ func (h *Harness) hdr(kind uint32) http.Header {
 }
 
 // Features implements hostapi.Host.
-func (h *Harness) Features() uint64 { return abi.FeatureKV | abi.FeatureMetrics | abi.FeatureHTTPCall }
+func (h *Harness) Features() uint64 {
+	f := abi.FeatureKV | abi.FeatureMetrics | abi.FeatureHTTPCall
+	if h.Crypto != nil {
+		f |= abi.FeatureCryptoVerify
+	}
+	return f
+}
+
+// CryptoVerify answers crypto_verify with Crypto, or ResultUnavailable.
+func (h *Harness) CryptoVerify(alg string, key, data, sig []byte) int32 {
+	if h.Crypto == nil {
+		return abi.ResultUnavailable
+	}
+	return h.Crypto(alg, key, data, sig)
+}
 
 // SetPhases implements hostapi.Host.
 func (h *Harness) SetPhases(mask uint32) { h.phases = mask }
