@@ -337,7 +337,14 @@ func hostHeaderGet(_ context.Context, in *instance, s []uint64) {
 func hostHeaderValues(_ context.Context, in *instance, s []uint64) {
 	h := in.headers(abi.FuncHeaderValues, s[0])
 	name := in.read(abi.FuncHeaderValues, s[1], s[2])
-	_, vals := lookup(h, name)
+	var vals []string
+	if isHost(s[0], name) {
+		// Host is not in the header map (net/http moves it to Request.Host);
+		// answer it as header_get does.
+		vals = []string{in.ex.Request.Host}
+	} else {
+		_, vals = lookup(h, name)
+	}
 	if len(vals) == 0 {
 		s[0] = api.EncodeI32(abi.ResultNotFound)
 		return

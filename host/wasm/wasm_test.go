@@ -62,7 +62,7 @@ func TestGoPluginHostFunctions(t *testing.T) {
 				"X-Up-Tag": "t1", "X-Up-Seen-Method": "GET", "X-Up-Seen-Path": "/users/42", "X-Up-Seen-Query": "q=1",
 				"X-Up-Seen-Route": "GET /users/{id}", "X-Up-Seen-Param": "42", "X-Up-Seen-Missing-Param": "",
 				"X-Up-Seen-Client": "203.0.113.9", "X-Up-Seen-Request-Id": "req-1", "X-Up-Seen-Tls": "TLS 1.3|api.example",
-				"X-Up-Seen-Multi": "a,b", "X-Up-Seen-Absent": "", "X-Up-Seen-Host": "example.com", "X-Up-Body-Phase-Error": "",
+				"X-Up-Seen-Multi": "a,b", "X-Up-Seen-Absent": "", "X-Up-Seen-Host": "example.com", "X-Up-Seen-Host-Values": "example.com", "X-Up-Body-Phase-Error": "",
 				"X-Resp-Status": "200", "X-Resp-Property": "yes",
 			},
 			status: 200,

@@ -71,6 +71,7 @@ func onRequestHeaders(req plugin.Request) plugin.Action {
 		h.Set("X-Seen-Absent", "present")
 	}
 	h.Set("X-Seen-Host", h.Get("Host"))
+	h.Set("X-Seen-Host-Values", strings.Join(h.Values("Host"), ","))
 	names := h.Names()
 	h.Set("X-Seen-Names", strconv.Itoa(len(names)))
 	if p, ok := req.Property("auth.principal"); ok {
