@@ -65,6 +65,8 @@ bench: build
 		--target proxy+accesslog=builtin:accesslog.hcl:/plain \
 		--target plugins-1=builtin:pipeline.hcl:/one \
 		--target plugins-3=builtin:pipeline.hcl:/three \
+		--target key-auth=builtin:auth.hcl:'/key?api_key=bench-key' \
+		--target jwt-rs256=builtin:auth.hcl:"/jwt?access_token=$$(cat cmd/loadbench/testdata/auth.token)" \
 		--idle 10000 $(BENCH_ARGS)
 
 fmt:
