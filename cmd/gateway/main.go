@@ -33,6 +33,7 @@ const usage = `usage: gateway <command> [flags]
 commands:
   run       serve the config (default ./gateway.hcl); SIGHUP or a file change reloads it
   validate  check a config file and print every problem with file:line:column
+  plugin    new, build, inspect or run a Wasm plugin ("gateway plugin help")
   version   print the version
 
 run "gateway <command> -h" for the flags of a command.
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "plugin":
+		return cmdPlugin(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "gateway", buildVersion())
 		return 0
