@@ -1,0 +1,506 @@
+// Command transform is a gateway plugin that rewrites requests and responses,
+// like AWS API Gateway parameter and body mapping templates: headers and query
+// parameters (add, set, rename, remove), the upstream path with route
+// parameters, JSON bodies built by templates, and response status mapping.
+//
+//	plugin "to_v2" {
+//	  source = "transform.wasm"
+//	  config = {
+//	    stage_variables = { env = "prod" }
+//	    request = {
+//	      path    = "/v2/users/{id}"
+//	      headers = { set = { "X-Stage" = "${$stageVariables.env}" }, remove = ["Cookie"] }
+//	      body    = { user = "$.body.name", id = "$path.id | int", requestId = "$context.requestId" }
+//	    }
+//	    response = {
+//	      status = [{ from = [404], to = 200 }]
+//	      body   = { data = "$.body", status = "$context.status | int" }
+//	    }
+//	  }
+//	}
+//
+// The expression language is documented in README.md.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wasmgate/gateway/sdk/go/plugin"
+)
+
+// Config is the plugin's config block.
+type Config struct {
+	// StageVariables are readable as $stageVariables.NAME.
+	StageVariables map[string]string `json:"stage_variables"`
+	// Request rewrites the request before the upstream.
+	Request *Side `json:"request"`
+	// Response rewrites the response before the client.
+	Response *Side `json:"response"`
+}
+
+// Side is the rewriting of one direction.
+type Side struct {
+	// Headers edits headers.
+	Headers *Edits `json:"headers"`
+	// Query edits query parameters (request only).
+	Query *Edits `json:"query"`
+	// Path is the new upstream path; {name} is replaced by the route
+	// parameter name, escaped (request only).
+	Path string `json:"path"`
+	// Body is a JSON template: every string in it is an expression or an
+	// interpolated string. Absent keeps the body.
+	Body json.RawMessage `json:"body"`
+	// Status maps the upstream status (response only); the first match wins.
+	Status []StatusRule `json:"status"`
+}
+
+// Edits applies, in order: remove, rename, set, add. Values of set and add
+// may interpolate ${expr}.
+type Edits struct {
+	Add    map[string]string `json:"add"`
+	Set    map[string]string `json:"set"`
+	Rename map[string]string `json:"rename"`
+	Remove []string          `json:"remove"`
+}
+
+// StatusRule maps a response to a new status.
+type StatusRule struct {
+	// From lists upstream statuses; empty matches any.
+	From []int `json:"from"`
+	// BodyPattern is a regular expression the response body must match.
+	BodyPattern string `json:"body_pattern"`
+	// To is the new status.
+	To int `json:"to"`
+}
+
+type kv struct {
+	name string
+	val  *node
+}
+
+type edits struct {
+	add, set []kv
+	rename   [][2]string
+	remove   []string
+}
+
+type statusRule struct {
+	from map[int]bool
+	re   *regexp.Regexp
+	to   int
+}
+
+type side struct {
+	headers, query *edits
+	path           string
+	body           *node
+	bodyReads      bool
+	status         []statusRule
+}
+
+// transform is the compiled config.
+type transform struct {
+	stage    map[string]string
+	req, res *side
+}
+
+// tr is set once per instance by OnConfigure; an instance is single-threaded.
+var tr *transform
+
+func compileEdits(e *Edits, where string) (*edits, error) {
+	if e == nil {
+		return nil, nil
+	}
+	out := &edits{remove: e.Remove}
+	for _, k := range sortedKeys(e.Rename) {
+		out.rename = append(out.rename, [2]string{k, e.Rename[k]})
+	}
+	comp := func(m map[string]string, what string) ([]kv, error) {
+		var l []kv
+		for _, k := range sortedKeys(m) {
+			n, err := compileString(m[k], where+"."+what+"."+k)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, kv{k, n})
+		}
+		return l, nil
+	}
+	var err error
+	if out.set, err = comp(e.Set, "set"); err != nil {
+		return nil, err
+	}
+	if out.add, err = comp(e.Add, "add"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var paramRef = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func compileSide(s *Side, where string) (*side, error) {
+	if s == nil {
+		return nil, nil
+	}
+	out := &side{path: s.Path}
+	var err error
+	if out.headers, err = compileEdits(s.Headers, where+".headers"); err != nil {
+		return nil, err
+	}
+	if out.query, err = compileEdits(s.Query, where+".query"); err != nil {
+		return nil, err
+	}
+	if s.Path != "" && !strings.HasPrefix(s.Path, "/") {
+		return nil, fmt.Errorf("%s.path %q must start with /", where, s.Path)
+	}
+	if len(s.Body) > 0 && string(s.Body) != "null" {
+		tmpl, err := decodeJSON(s.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%s.body: %w", where, err)
+		}
+		if str, ok := tmpl.(string); ok && !strings.HasPrefix(str, "$") && !strings.Contains(str, "${") {
+			// A string that is itself JSON (file("tmpl.json")) is the template.
+			if v, err := decodeJSON([]byte(str)); err == nil {
+				tmpl = v
+			}
+		}
+		if out.body, err = compileTemplate(tmpl, where+".body"); err != nil {
+			return nil, err
+		}
+		out.bodyReads = out.body.usesBody()
+	}
+	for i, r := range s.Status {
+		if r.To < 100 || r.To > 599 {
+			return nil, fmt.Errorf("%s.status[%d].to = %d is not an HTTP status; use 100-599", where, i, r.To)
+		}
+		sr := statusRule{to: r.To}
+		if len(r.From) > 0 {
+			sr.from = map[int]bool{}
+			for _, f := range r.From {
+				sr.from[f] = true
+			}
+		}
+		if r.BodyPattern != "" {
+			re, err := regexp.Compile(r.BodyPattern)
+			if err != nil {
+				return nil, fmt.Errorf("%s.status[%d].body_pattern: %w", where, i, err)
+			}
+			sr.re = re
+		}
+		out.status = append(out.status, sr)
+	}
+	return out, nil
+}
+
+func newTransform(raw []byte) (*transform, error) {
+	var cfg Config
+	if err := plugin.DecodeConfig(raw, &cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Request == nil && cfg.Response == nil {
+		return nil, errors.New("nothing to transform; set request or response")
+	}
+	out := &transform{stage: cfg.StageVariables}
+	var err error
+	if out.req, err = compileSide(cfg.Request, "request"); err != nil {
+		return nil, err
+	}
+	if out.res, err = compileSide(cfg.Response, "response"); err != nil {
+		return nil, err
+	}
+	if out.res != nil && (out.res.path != "" || out.res.query != nil) {
+		return nil, errors.New("response.path and response.query are not supported; rewrite paths and queries in request")
+	}
+	return out, nil
+}
+
+// newScope builds the expression scope of the current request.
+func newScope(req plugin.Request, status int) *scope {
+	var q url.Values
+	return &scope{
+		path: req.Param,
+		query: func(n string) (string, bool) {
+			if q == nil {
+				q, _ = url.ParseQuery(req.Query())
+			}
+			v, ok := q[n]
+			if !ok || len(v) == 0 {
+				return "", false
+			}
+			return v[0], true
+		},
+		header: req.Header().Lookup,
+		context: func(n string) (string, bool) {
+			switch n {
+			case "requestId":
+				return req.ID(), true
+			case "httpMethod":
+				return req.Method(), true
+			case "path":
+				return req.Path(), true
+			case "routeKey":
+				return req.RouteKey(), true
+			case "clientIp":
+				return req.ClientIP(), true
+			case "requestTimeEpoch":
+				return strconv.FormatInt(plugin.Now().UnixMilli(), 10), true
+			case "status":
+				if status == 0 {
+					return "", false
+				}
+				return strconv.Itoa(status), true
+			}
+			return "", false
+		},
+		stage: tr.stage,
+	}
+}
+
+func str(n *node, sc *scope) (string, error) {
+	v, err := n.eval(sc)
+	if err != nil {
+		return "", err
+	}
+	return toString(v), nil
+}
+
+func applyHeaders(e *edits, h plugin.Header, sc *scope) error {
+	for _, n := range e.remove {
+		h.Del(n)
+	}
+	for _, r := range e.rename {
+		if vals := h.Values(r[0]); len(vals) > 0 {
+			h.Del(r[0])
+			for _, v := range vals {
+				h.Add(r[1], v)
+			}
+		}
+	}
+	for _, s := range e.set {
+		v, err := str(s.val, sc)
+		if err != nil {
+			return err
+		}
+		h.Set(s.name, v)
+	}
+	for _, a := range e.add {
+		v, err := str(a.val, sc)
+		if err != nil {
+			return err
+		}
+		h.Add(a.name, v)
+	}
+	return nil
+}
+
+func applyQuery(e *edits, req plugin.Request, sc *scope) error {
+	q, err := url.ParseQuery(req.Query())
+	if err != nil {
+		q = url.Values{}
+	}
+	for _, n := range e.remove {
+		q.Del(n)
+	}
+	for _, r := range e.rename {
+		if v, ok := q[r[0]]; ok {
+			delete(q, r[0])
+			q[r[1]] = append(q[r[1]], v...)
+		}
+	}
+	for _, s := range e.set {
+		v, err := str(s.val, sc)
+		if err != nil {
+			return err
+		}
+		q.Set(s.name, v)
+	}
+	for _, a := range e.add {
+		v, err := str(a.val, sc)
+		if err != nil {
+			return err
+		}
+		q.Add(a.name, v)
+	}
+	req.SetQuery(q.Encode())
+	return nil
+}
+
+// fail answers 500 with the request id and logs the template failure.
+func fail(req plugin.Request, where string, err error) plugin.Action {
+	plugin.LogError("transform " + where + ": " + err.Error())
+	id := req.ID()
+	plugin.Response{}.Header().Set("Content-Type", "application/json")
+	return plugin.Respond(500, []byte(`{"message":"Internal server error","requestId":`+strconv.Quote(id)+`}`))
+}
+
+func onRequestHeaders(req plugin.Request) plugin.Action {
+	s := tr.req
+	if s == nil {
+		return plugin.Continue
+	}
+	sc := newScope(req, 0)
+	if s.path != "" {
+		p := paramRef.ReplaceAllStringFunc(s.path, func(m string) string {
+			v, _ := req.Param(m[1 : len(m)-1])
+			return url.PathEscape(v)
+		})
+		req.SetPath(p)
+	}
+	if s.query != nil {
+		if err := applyQuery(s.query, req, sc); err != nil {
+			return fail(req, "request.query", err)
+		}
+	}
+	if s.headers != nil {
+		if err := applyHeaders(s.headers, req.Header(), sc); err != nil {
+			return fail(req, "request.headers", err)
+		}
+	}
+	return plugin.Continue
+}
+
+// bodyScope decodes the body into sc when the template reads it.
+func bodyScope(sc *scope, b []byte) error {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	v, err := decodeJSON(b)
+	if err != nil {
+		return err
+	}
+	sc.body = v
+	return nil
+}
+
+func onRequestBody(req plugin.Request) plugin.Action {
+	s := tr.req
+	if s == nil || s.body == nil {
+		return plugin.Continue
+	}
+	sc := newScope(req, 0)
+	if s.bodyReads {
+		b, err := req.Body()
+		if err != nil {
+			return fail(req, "request.body", err)
+		}
+		if err := bodyScope(sc, b); err != nil {
+			plugin.Response{}.Header().Set("Content-Type", "application/json")
+			return plugin.Respond(400, []byte(`{"message":"Malformed JSON in request body"}`))
+		}
+	}
+	v, err := s.body.eval(sc)
+	if err != nil {
+		return fail(req, "request.body", err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return fail(req, "request.body", err)
+	}
+	if err := req.SetBody(out); err != nil {
+		return fail(req, "request.body", err)
+	}
+	req.Header().Set("Content-Type", "application/json")
+	return plugin.Continue
+}
+
+func onResponseHeaders(req plugin.Request, resp plugin.Response) plugin.Action {
+	s := tr.res
+	if s == nil || s.headers == nil {
+		return plugin.Continue
+	}
+	if err := applyHeaders(s.headers, resp.Header(), newScope(req, resp.Status())); err != nil {
+		plugin.LogError("transform response.headers: " + err.Error())
+		resp.SetStatus(500)
+	}
+	return plugin.Continue
+}
+
+func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
+	s := tr.res
+	if s == nil || (s.body == nil && len(s.status) == 0) {
+		return plugin.Continue
+	}
+	status := resp.Status()
+	var body []byte
+	if s.bodyReads || len(s.status) > 0 {
+		var err error
+		if body, err = resp.Body(); err != nil {
+			return failResponse(req, resp, err)
+		}
+	}
+	if s.body != nil {
+		sc := newScope(req, status)
+		if s.bodyReads {
+			if err := bodyScope(sc, body); err != nil {
+				// A non-JSON upstream body is available as a string.
+				sc.body = string(body)
+			}
+		}
+		v, err := s.body.eval(sc)
+		if err != nil {
+			return failResponse(req, resp, err)
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			return failResponse(req, resp, err)
+		}
+		if err := resp.SetBody(out); err != nil {
+			return failResponse(req, resp, err)
+		}
+		resp.Header().Set("Content-Type", "application/json")
+	}
+	for _, r := range s.status {
+		if r.from != nil && !r.from[status] {
+			continue
+		}
+		if r.re != nil && !r.re.Match(body) {
+			continue
+		}
+		resp.SetStatus(r.to)
+		break
+	}
+	return plugin.Continue
+}
+
+func failResponse(req plugin.Request, resp plugin.Response, err error) plugin.Action {
+	plugin.LogError("transform response.body: " + err.Error())
+	resp.SetStatus(500)
+	resp.Header().Set("Content-Type", "application/json")
+	_ = resp.SetBody([]byte(`{"message":"Internal server error","requestId":` + strconv.Quote(req.ID()) + `}`))
+	return plugin.Continue
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func init() {
+	plugin.Handle(plugin.Handler{
+		OnConfigure: func(raw []byte) error {
+			t, err := newTransform(raw)
+			if err != nil {
+				return err
+			}
+			tr = t
+			return nil
+		},
+		OnRequestHeaders:  onRequestHeaders,
+		OnRequestBody:     onRequestBody,
+		OnResponseHeaders: onResponseHeaders,
+		OnResponseBody:    onResponseBody,
+	})
+}
+
+func main() {}
