@@ -13,6 +13,15 @@
 #   curl -i localhost:8080/api/geo/x             # geo-tag plugin: X-Country added upstream
 #   curl -s localhost:9090/metrics | grep gateway_requests_total
 #
+# A serverless todo API (examples/functions/todo, a Wasm function keeping its
+# state in the gateway's KV store; no server to run):
+#
+#   curl -i localhost:8080/todos -d '{"title":"try wasmgate"}'   # 201 + Location
+#   curl -s localhost:8080/todos                                # the list
+#   curl -i -X PATCH localhost:8080/todos/ID -d '{"done":true}'
+#   curl -i -X DELETE localhost:8080/todos/ID                   # 204
+#   curl -s localhost:9090/metrics | grep gateway_function_
+#
 # Edit this file while the gateway runs: it reloads by itself (or on SIGHUP) and
 # keeps serving the old config if the new one has errors. The full reference is
 # docs/configuration.md.
@@ -138,4 +147,35 @@ api "demo" {
     upstream_path = "/slow"
     timeout       = "1s" # the demo upstream sleeps 1s by default: 504
   }
+}
+
+# A function is a Wasm module that answers routes itself, like a Lambda behind
+# API Gateway (docs/functions.md). `make build` compiles examples/functions/*
+# into bin/functions/. It gets an API Gateway payload 2.0 event and returns
+# {statusCode, headers, cookies, body}; it may use the KV store, logs, metrics
+# and calls to declared upstreams.
+function "todo" {
+  source   = "bin/functions/todo.wasm"
+  env      = { APP_NAME = "todo" } # os.Getenv inside the function
+  min_warm = 1                     # instances created at load: no cold start
+  # concurrency = 8                # reserved concurrency; excess waits queue_timeout, then 429
+
+  limits {
+    memory  = "64MiB"
+    timeout = "3s" # then 504 {"message":"Endpoint request timed out"}
+  }
+}
+
+# Plugins run around a function exactly as around an upstream (here the global
+# add_header pipeline).
+route "GET /todos" {
+  function = function.todo
+}
+
+route "POST /todos" {
+  function = function.todo
+}
+
+route "ANY /todos/{id}" {
+  function = function.todo
 }

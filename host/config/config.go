@@ -38,6 +38,27 @@ type Gateway struct {
 	// Pipeline is the global plugin pipeline, run before API and route pipelines.
 	Pipeline []*Plugin
 
+	// Functions are the Wasm function backends in declaration order;
+	// FunctionByName indexes them.
+	Functions      []*Function
+	FunctionByName map[string]*Function
+
+	// Redis is the top-level redis block; nil when none is declared.
+	Redis *Redis
+	// RateLimits in declaration order; RateLimitByName indexes them.
+	RateLimits      []*RateLimit
+	RateLimitByName map[string]*RateLimit
+	// RateLimit is the account-level limit of the gateway block (rate_limit =
+	// rate_limit.NAME), applied to every route before API and route limits; nil = none.
+	RateLimit *RateLimit
+	// CacheStore is where route response caches keep entries.
+	CacheStore CacheStore
+	// KV selects the backend of the plugins' shared KV store (kv block).
+	KV KVStore
+	// UsagePlans in declaration order; UsagePlanByName indexes them.
+	UsagePlans      []*UsagePlan
+	UsagePlanByName map[string]*UsagePlan
+
 	// secrets are JSON pointers into the RedactedJSON document whose values
 	// came from env() or file(); Load records them.
 	secrets []string
@@ -183,6 +204,8 @@ type API struct {
 	Stage     string
 	Variables map[string]string // stage variables
 	Pipeline  []*Plugin
+	// RateLimit applies to every route of the API; nil = none.
+	RateLimit *RateLimit
 	Range     hcl.Range
 }
 
@@ -212,7 +235,8 @@ type Route struct {
 
 	Upstream     *Upstream // exactly one of Upstream, Mock, Function is set
 	Mock         *Mock
-	UpstreamPath string // template for the forwarded path; "" forwards the routed path
+	Function     *Function // a Wasm function backend (see function.go)
+	UpstreamPath string    // template for the forwarded path; "" forwards the routed path
 
 	Timeout         time.Duration // whole upstream exchange; 0 = upstream's response timeout
 	RequestHeaders  HeaderOps
@@ -221,6 +245,15 @@ type Route struct {
 
 	// Pipeline is the route's own plugins (API and global pipelines are separate).
 	Pipeline []*Plugin
+
+	// RateLimit is the route's own limit (rate_limit = rate_limit.NAME); nil = none.
+	RateLimit *RateLimit
+	// Cache enables the response cache on the route; nil = not cached.
+	Cache *RouteCache
+	// Split is the weighted (canary) split of the route between upstreams
+	// (upstreams = [{ upstream = upstream.a, weight = 90 }, ...]); nil = none.
+	// When set, Upstream is the split's first upstream.
+	Split *Split
 
 	Range hcl.Range // the route block's definition range
 }

@@ -102,6 +102,9 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 		{Type: "route", LabelNames: []string{"key"}},
 		{Type: "api", LabelNames: []string{"name"}},
 		{Type: "plugin", LabelNames: []string{"name"}},
+		{Type: "function", LabelNames: []string{"name"}},
+		{Type: "redis"}, {Type: "rate_limit", LabelNames: []string{"name"}}, {Type: "cache_store"},
+		{Type: "usage_plan", LabelNames: []string{"name"}}, {Type: "kv"},
 	}})
 	d.diags = append(d.diags, diags...)
 
@@ -122,11 +125,16 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 		Compression:    defaultCompression(false),
 		UpstreamByName: map[string]*Upstream{},
 		PluginByName:   map[string]*Plugin{},
+		FunctionByName: map[string]*Function{},
+
+		RateLimitByName: map[string]*RateLimit{},
+		UsagePlanByName: map[string]*UsagePlan{},
 	}
 
 	// Upstreams and plugins first, so references resolve whatever the order.
 	firstOf := map[string]*hcl.Block{}
-	labelled := map[string]map[string]*hcl.Block{"upstream": {}, "plugin": {}, "api": {}}
+	labelled := map[string]map[string]*hcl.Block{"upstream": {}, "plugin": {}, "api": {}, "function": {}, "rate_limit": {}, "usage_plan": {}}
+	planRoutes := map[*UsagePlan]*hcl.Attribute{}
 	unique := func(b *hcl.Block) bool {
 		if b.Type == "route" {
 			return true // routes are checked by method, path shape and host
@@ -164,6 +172,19 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 			p := d.plugin(b, len(g.Plugins))
 			g.Plugins = append(g.Plugins, p)
 			g.PluginByName[p.Name] = p
+		case "function":
+			f := d.function(b, len(g.Functions))
+			g.Functions = append(g.Functions, f)
+			g.FunctionByName[f.Name] = f
+		case "rate_limit":
+			rl := d.rateLimitBlock(b, len(g.RateLimits))
+			g.RateLimits = append(g.RateLimits, rl)
+			g.RateLimitByName[rl.Name] = rl
+		case "usage_plan":
+			up, routes := d.usagePlanBlock(b, len(g.UsagePlans))
+			g.UsagePlans = append(g.UsagePlans, up)
+			g.UsagePlanByName[up.Name] = up
+			planRoutes[up] = routes
 		}
 	}
 
@@ -181,8 +202,16 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 			r.route(b, nil)
 		case "api":
 			r.api(b)
+		case "redis":
+			g.Redis = d.redisBlock(b)
+		case "cache_store":
+			d.cacheStoreBlock(b, &g.CacheStore)
+		case "kv":
+			d.kvBlock(b, &g.KV)
 		}
 	}
+	d.resolveUsagePlans(g, planRoutes)
+	d.checkTraffic(g)
 	if !explicitListeners {
 		g.Listeners = append(g.Listeners, &Listener{Name: "listen.0", Address: DefaultListen})
 	}
@@ -207,12 +236,14 @@ func (d *decoder) gatewayBlock(b *hcl.Block, g *Gateway, r *resolver) bool {
 			{Name: "read_timeout"}, {Name: "read_header_timeout"}, {Name: "write_timeout"}, {Name: "idle_timeout"},
 			{Name: "max_header_bytes"}, {Name: "max_body_bytes"}, {Name: "shutdown_timeout"},
 			{Name: "trusted_proxies"}, {Name: "request_id_header"}, {Name: "pipeline"},
+			{Name: "rate_limit"},
 		},
 		Blocks: []hcl.BlockHeaderSchema{{Type: "listener", LabelNames: []string{"name"}}},
 	})
 	d.diags = append(d.diags, diags...)
 	a := content.Attributes
 	s := &g.Server
+	g.RateLimit = r.rateLimitRef(a["rate_limit"], "the gateway block")
 	d.duration(a["read_timeout"], "/server/read_timeout", &s.ReadTimeout)
 	d.duration(a["read_header_timeout"], "/server/read_header_timeout", &s.ReadHeaderTimeout)
 	d.duration(a["write_timeout"], "/server/write_timeout", &s.WriteTimeout)

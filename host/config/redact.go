@@ -124,7 +124,7 @@ func (g *Gateway) document() map[string]any {
 	for i, f := range g.Files {
 		files[i] = f
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"files": files,
 		"server": map[string]any{
 			"read_timeout": dur(s.ReadTimeout), "read_header_timeout": dur(s.ReadHeaderTimeout),
@@ -147,6 +147,9 @@ func (g *Gateway) document() map[string]any {
 		"plugins":   plugins,
 		"pipeline":  pluginNames(g.Pipeline),
 	}
+	g.addTrafficDoc(doc)
+	g.addFunctionDoc(doc)
+	return doc
 }
 
 // upstreamDoc is the JSON tree of one upstream.
@@ -201,9 +204,13 @@ func routeDoc(r *Route) map[string]any {
 	if m := r.Mock; m != nil {
 		doc["mock"] = map[string]any{"status": m.Status, "headers": stringMapDoc(m.Headers), "body": m.Body}
 	}
+	if r.Function != nil {
+		doc["function"] = r.Function.Name
+	}
 	if r.Compression != nil {
 		doc["compression"] = *r.Compression
 	}
+	addRouteTrafficDoc(r, doc)
 	return doc
 }
 

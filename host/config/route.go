@@ -136,6 +136,7 @@ func (r *resolver) api(b *hcl.Block) {
 	content, diags := b.Body.Content(&hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
 			{Name: "base_path"}, {Name: "host"}, {Name: "stage"}, {Name: "variables"}, {Name: "pipeline"},
+			{Name: "rate_limit"},
 		},
 		Blocks: []hcl.BlockHeaderSchema{{Type: "route", LabelNames: []string{"key"}}},
 	})
@@ -162,6 +163,7 @@ func (r *resolver) api(b *hcl.Block) {
 	d.str(a["stage"], ptr+"/stage", &api.Stage)
 	d.stringMap(a["variables"], ptr+"/variables", &api.Variables)
 	api.Pipeline = r.plugins(d.pipeline(a["pipeline"]), fmt.Sprintf("api %q", api.Name))
+	api.RateLimit = r.rateLimitRef(a["rate_limit"], fmt.Sprintf("api %q", api.Name))
 	for _, rb := range content.Blocks {
 		r.route(rb, api)
 	}
@@ -237,9 +239,10 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 	content, diags := b.Body.Content(&hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
 			{Name: "upstream"}, {Name: "upstream_path"}, {Name: "host"}, {Name: "timeout"},
-			{Name: "compression"}, {Name: "pipeline"},
+			{Name: "compression"}, {Name: "pipeline"}, {Name: "rate_limit"}, {Name: "function"},
+			{Name: "upstreams"}, {Name: "sticky"},
 		},
-		Blocks: []hcl.BlockHeaderSchema{{Type: "request_headers"}, {Type: "response_headers"}, {Type: "mock"}},
+		Blocks: []hcl.BlockHeaderSchema{{Type: "request_headers"}, {Type: "response_headers"}, {Type: "mock"}, {Type: "cache"}},
 	})
 	d.diags = append(d.diags, diags...)
 	a := content.Attributes
@@ -252,6 +255,7 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 		rt.Compression = &comp
 	}
 	rt.Pipeline = r.plugins(d.pipeline(a["pipeline"]), owner)
+	rt.RateLimit = r.rateLimitRef(a["rate_limit"], owner)
 
 	once := map[string]*hcl.Block{}
 	var mockBlock *hcl.Block
@@ -270,6 +274,8 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 		case "mock":
 			mockBlock = hb
 			rt.Mock = d.mock(hb, ptr+"/mock")
+		case "cache":
+			rt.Cache = d.routeCache(hb, ptr+"/cache")
 		}
 	}
 	if rt.RequestHeaders.Set == nil {
@@ -289,13 +295,27 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 			}
 		}
 	}
+	if at := a["function"]; at != nil {
+		rt.Function = r.functionRef(at, owner)
+	}
+	if rt.Split = r.split(a["upstreams"], a["sticky"], ptr, owner); rt.Split != nil {
+		if a["upstream"] != nil || mockBlock != nil {
+			d.errorf(a["upstreams"].NameRange, "Conflicting integration",
+				"%s sets upstreams and also upstream or a mock block; a route has exactly one integration, so remove one.", owner)
+		} else {
+			rt.Upstream = rt.Split.Upstreams[0].Upstream
+		}
+	}
 	switch {
-	case a["upstream"] == nil && mockBlock == nil:
+	case a["upstream"] == nil && mockBlock == nil && a["function"] == nil && a["upstreams"] == nil:
 		d.errorf(b.DefRange, "Missing integration",
-			"%s has neither upstream nor mock. Set upstream = upstream.NAME to proxy it, or add a mock block to answer it from the gateway.", owner)
+			"%s has neither upstream, function nor mock. Set upstream = upstream.NAME to proxy it, function = function.NAME to run a Wasm function, or add a mock block to answer it from the gateway.", owner)
 	case a["upstream"] != nil && mockBlock != nil:
 		d.errorf(mockBlock.DefRange, "Conflicting integration",
 			"%s sets both upstream and a mock block; a route has exactly one integration, so remove one.", owner)
+	case a["function"] != nil && (a["upstream"] != nil || mockBlock != nil):
+		d.errorf(a["function"].NameRange, "Conflicting integration",
+			"%s sets function together with upstream or a mock block; a route has exactly one integration, so remove one.", owner)
 	}
 
 	if at := a["upstream_path"]; at != nil {
@@ -306,6 +326,8 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 			}
 			if a["upstream"] == nil && mockBlock != nil {
 				d.errorf(at.NameRange, "Unused upstream_path", "%s has a mock, so upstream_path does nothing; remove it.", owner)
+			} else if a["upstream"] == nil && a["function"] != nil {
+				d.errorf(at.NameRange, "Unused upstream_path", "%s has a function, so upstream_path does nothing; remove it.", owner)
 			}
 		}
 	}

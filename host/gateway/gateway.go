@@ -475,7 +475,7 @@ func (g *Gateway) onUpstreamState(up, target, from, to string) {
 }
 
 func (g *Gateway) adminHandler() http.Handler {
-	return admin.New(admin.Options{
+	return g.withTrafficAdmin(admin.New(admin.Options{
 		Metrics: g.metrics.Handler(),
 		Ready:   g.ready.Load,
 		Config: func() ([]byte, error) {
@@ -485,7 +485,7 @@ func (g *Gateway) adminHandler() http.Handler {
 			return g.Reload(ctx)
 		},
 		Version: g.opts.Version,
-	})
+	}))
 }
 
 type connKey struct{}

@@ -29,6 +29,9 @@ type shared struct {
 	// wasmCacheDir is the compilation cache ("" = default, "off").
 	wasmCacheDir string
 	onState      func(up, target, from, to string)
+	// local is the in-process traffic state (API keys, quotas) kept across
+	// reloads; built by the first generation that needs it (traffic.go).
+	local *localTraffic
 }
 
 // generation is everything built from one config.Gateway: the router, the
@@ -43,6 +46,7 @@ type generation struct {
 	compressor *proxy.Compressor
 	logger     *slog.Logger
 	wasm       *wasm.Host // nil when the config declares no plugin
+	traffic    *traffic   // nil when the config declares no rate limit or cache
 	// reqIDHeader is the canonical form of the request id header.
 	reqIDHeader string
 
@@ -59,10 +63,19 @@ type route struct {
 	metrics  *metrics.RouteMetrics
 	upstream interface{ Observe(float64) }
 	mock     *mockResponse
+	fn       *wasm.Function // a function backend (function.go)
 	// compress says whether responses of this route may be compressed.
 	compress bool
 	// rewrite is true when UpstreamPath is a template to expand.
 	rewrite bool
+	// limits are the rate limits applied before the final step (traffic.go).
+	limits []*limit
+	// cache is the route's response cache; nil when not cached (cache.go).
+	cache *routeCache
+	// plans are the usage plans covering the route, by name; nil = none (keys.go).
+	plans map[string]*plan
+	// split is the weighted (canary) split between upstreams; nil = none (canary.go).
+	split *split
 }
 
 type mockResponse struct {
@@ -108,7 +121,15 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 		g.compressor = c
 	}
 
+	// Traffic first: with kv { backend = "redis" } the plugins' KV store uses its Redis client.
+	if g.traffic, err = newTraffic(cfg, sh); err != nil {
+		return nil, err
+	}
 	plugins, err := g.loadPlugins(ctx, cfg, sh)
+	if err != nil {
+		return nil, err
+	}
+	functions, err := g.loadFunctions(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +148,8 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 		if rc.Compression != nil {
 			rt.compress = g.compressor != nil && *rc.Compression
 		}
+		rt.limits, rt.cache, rt.plans = g.traffic.routeLimits(cfg, rc), g.traffic.newRouteCache(rc), g.traffic.routePlans(rc)
+		rt.split = newSplit(rc, g.pools, m.Registry)
 		switch {
 		case rc.Upstream != nil:
 			rt.pool = g.pools[rc.Upstream.Name]
@@ -134,8 +157,10 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 			rt.rewrite = rc.UpstreamPath != ""
 		case rc.Mock != nil:
 			rt.mock = newMock(rc.Mock, rc.ResponseHeaders)
+		case rc.Function != nil:
+			rt.fn = functions[rc.Function.Name]
 		default:
-			return nil, &blockError{rng: rc.Range, summary: "Invalid route", err: fmt.Errorf("route %q has neither an upstream nor a mock", rc.Key)}
+			return nil, &blockError{rng: rc.Range, summary: "Invalid route", err: fmt.Errorf("route %q has neither an upstream, a function nor a mock", rc.Key)}
 		}
 		entries = append(entries, router.Route{Method: rc.Method, Host: rc.Host, Path: rc.Path, Value: rt})
 	}
@@ -150,7 +175,7 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 // loadPlugins compiles and configures every declared plugin once; routes
 // share the loaded plugins.
 func (g *generation) loadPlugins(ctx context.Context, cfg *config.Gateway, sh *shared) (map[string]*wasm.Plugin, error) {
-	if len(cfg.Plugins) == 0 {
+	if len(cfg.Plugins) == 0 && len(cfg.Functions) == 0 {
 		return nil, nil
 	}
 	names := make([]string, 0, len(cfg.Upstreams))
@@ -161,7 +186,7 @@ func (g *generation) loadPlugins(ctx context.Context, cfg *config.Gateway, sh *s
 		CacheDir:   sh.wasmCacheDir,
 		Registerer: sh.metrics.Registry,
 		Logger:     sh.logger,
-		KV:         sh.kv,
+		KV:         g.traffic.pluginKV(sh.kv),
 		HTTPCaller: httpCaller{g: g},
 		Upstreams:  names,
 	})
@@ -295,6 +320,9 @@ func (g *generation) close(ctx context.Context) {
 		if err := g.wasm.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close plugins: %w", err))
 		}
+	}
+	if err := g.traffic.close(); err != nil {
+		errs = append(errs, fmt.Errorf("close rate limiters and cache: %w", err))
 	}
 	for name, p := range g.pools {
 		if err := p.Close(ctx); err != nil {

@@ -178,13 +178,32 @@ func tlsState(r *http.Request) *tls.ConnectionState {
 	return nil
 }
 
-// ServeHTTP is the final step of a route: the mock answer or the upstream
-// exchange. With plugins it runs as the chain's next handler, after the
-// request phases (which may have rewritten method, path, query and headers).
+// ServeHTTP is the final step of a route: the rate limits, then the response
+// cache, then the mock answer or the upstream exchange. With plugins it runs
+// as the chain's next handler, after the request phases (which may have
+// rewritten method, path, query and headers, and set the auth.* properties
+// that consumer rate limits count by).
 func (st *reqState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := st.rt
+	if (rt.limits != nil || rt.plans != nil) && !st.admit(r.Context(), w, r) {
+		return
+	}
+	if rt.cache != nil {
+		st.serveCached(r.Context(), w, r)
+		return
+	}
+	st.serveFinal(w, r)
+}
+
+// serveFinal is the mock answer or the upstream exchange.
+func (st *reqState) serveFinal(w http.ResponseWriter, r *http.Request) {
 	rt := st.rt
 	if rt.mock != nil {
 		writeMock(w, r, rt.mock)
+		return
+	}
+	if rt.fn != nil {
+		st.serveFunction(w, r)
 		return
 	}
 	ex := &st.ex
@@ -212,6 +231,9 @@ func (st *reqState) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.Retry = rt.cfg.Upstream.Retry
 	ex.RequestHeaders = rt.cfg.RequestHeaders
 	ex.ResponseHeaders = rt.cfg.ResponseHeaders
+	if rt.split != nil {
+		rt.split.pick(r, ex)
+	}
 	st.gen.forwarder.Forward(w, r, ex)
 	if ex.UpstreamLatency > 0 {
 		rt.upstream.Observe(ex.UpstreamLatency.Seconds())

@@ -74,6 +74,11 @@ type Host struct {
 	runtimes map[uint32]wazero.Runtime // by memory limit in pages
 	plugins  []*Plugin
 	closed   bool
+	// functions and fnVecs: function backends (function.go).
+	functions []*Function
+	fnVecs    *functionVecs
+	// fastRuntimes run functions without interruption checks, by memory limit.
+	fastRuntimes map[uint32]wazero.Runtime
 }
 
 // New returns a Host. Plugins are added with Load.
@@ -187,15 +192,25 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
-	plugins, runtimes := h.plugins, h.runtimes
-	h.plugins, h.runtimes = nil, nil
+	plugins, runtimes, functions := h.plugins, h.runtimes, h.functions
+	h.plugins, h.runtimes, h.functions = nil, nil, nil
+	fast := h.fastRuntimes
+	h.fastRuntimes = nil
 	h.mu.Unlock()
 
 	var errs []error
 	for _, p := range plugins {
 		p.close(ctx)
 	}
+	for _, f := range functions {
+		f.close(ctx)
+	}
 	for _, r := range runtimes {
+		if err := r.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, r := range fast {
 		if err := r.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}

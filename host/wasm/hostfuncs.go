@@ -226,6 +226,10 @@ var hostFuncs = []hostFunc{
 	}},
 
 	{abi.FuncCryptoVerify, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoVerify},
+
+	// Function backends (function.go).
+	{abi.FuncEventGet, sig{ts(i32, i32), ts(i32)}, hostEventGet},
+	{abi.FuncEventRespond, sig{ts(i32, i32), ts(i32)}, hostEventRespond},
 }
 
 // hostFuncByName indexes hostFuncs for import validation.

@@ -1,0 +1,217 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/host/config"
+	"github.com/wasmgate/gateway/host/pipeline"
+	"github.com/wasmgate/gateway/host/proxy"
+	"github.com/wasmgate/gateway/host/wasm"
+)
+
+// The messages of the gateway's own function answers, as API Gateway words them.
+const (
+	msgFunctionTimeout  = "Endpoint request timed out"
+	msgFunctionFailed   = "Internal server error"
+	msgFunctionThrottle = "Too Many Requests"
+)
+
+// maxFunctionEventBody caps a request body handed to a function when the
+// server sets no max_body_bytes (API Gateway's own payload limit).
+const maxFunctionEventBody = 10 << 20
+
+// loadFunctions compiles every declared function and warms its pool; routes
+// share the loaded functions. g.wasm must exist when cfg has functions.
+func (g *generation) loadFunctions(ctx context.Context, cfg *config.Gateway) (map[string]*wasm.Function, error) {
+	if len(cfg.Functions) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]*wasm.Function, len(cfg.Functions))
+	var errs []error
+	for _, fc := range cfg.Functions {
+		f, err := g.wasm.LoadFunction(ctx, fc)
+		if err != nil {
+			summary := "Invalid function"
+			var ce *wasm.ConfigError
+			if errors.As(err, &ce) {
+				summary = "Function rejected its config"
+			}
+			errs = append(errs, &blockError{rng: fc.Range, summary: summary, err: err})
+			continue
+		}
+		out[fc.Name] = f
+	}
+	return out, errors.Join(errs...)
+}
+
+// serveFunction is the final step of a function route: build the event, invoke
+// the function and write its response. With plugins it runs as the chain's
+// next handler, so request and response phases wrap it as they wrap an upstream.
+func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
+	rt := st.rt
+	if rt.chain == nil {
+		st.fillInfo(r)
+	}
+	event, err := st.functionEvent(r)
+	if err != nil {
+		st.ex.Err = err
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			proxy.WriteError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large", st.reqID)
+			return
+		}
+		proxy.WriteError(w, http.StatusBadRequest, "Bad Request: the request body could not be read", st.reqID)
+		return
+	}
+	ex := &pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
+	resp, err := rt.fn.Invoke(r.Context(), event, ex)
+	if err != nil {
+		st.ex.Err = err
+		switch {
+		case errors.Is(err, wasm.ErrThrottled):
+			w.Header().Set("Retry-After", "1")
+			proxy.WriteError(w, http.StatusTooManyRequests, msgFunctionThrottle, st.reqID)
+		case errors.Is(err, wasm.ErrTimeout):
+			proxy.WriteError(w, http.StatusGatewayTimeout, msgFunctionTimeout, st.reqID)
+		case r.Context().Err() != nil:
+			st.ex.Status = 499 // the client went away; nothing to answer
+		default: // the wasm host logged what went wrong
+			proxy.WriteError(w, http.StatusBadGateway, msgFunctionFailed, st.reqID)
+		}
+		return
+	}
+	writeFunctionResponse(w, r, resp, rt.cfg.ResponseHeaders)
+}
+
+// functionEvent encodes r as an API Gateway HTTP API payload 2.0 event.
+func (st *reqState) functionEvent(r *http.Request) ([]byte, error) {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		limit := st.gen.cfg.Server.MaxBodyBytes
+		if limit <= 0 {
+			limit = maxFunctionEventBody
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("read the request body for function %q: %w", st.rt.fn.Name(), err)
+		}
+		if int64(len(b)) > limit {
+			return nil, fmt.Errorf("request body for function %q: %w", st.rt.fn.Name(), &http.MaxBytesError{Limit: limit})
+		}
+		body = b
+	}
+	now := time.Now()
+	ev := abi.FunctionEvent{
+		Version:        "2.0",
+		RouteKey:       st.rt.cfg.Key,
+		RawPath:        r.URL.EscapedPath(),
+		RawQueryString: r.URL.RawQuery,
+		Headers:        make(map[string]string, len(r.Header)+1),
+		RequestContext: abi.RequestContext{
+			RequestID:  st.reqID,
+			RouteKey:   st.rt.cfg.Key,
+			Stage:      "$default",
+			Time:       now.Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:  now.UnixMilli(),
+			DomainName: r.Host,
+			HTTP: abi.HTTPContext{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  st.clientIP,
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	for k, vs := range r.Header {
+		if k == "Cookie" {
+			for _, v := range vs {
+				for c := range strings.SplitSeq(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						ev.Cookies = append(ev.Cookies, c)
+					}
+				}
+			}
+			continue
+		}
+		ev.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	if r.Host != "" {
+		ev.Headers["host"] = r.Host
+	}
+	if r.URL.RawQuery != "" {
+		if q, err := url.ParseQuery(r.URL.RawQuery); err == nil || len(q) > 0 {
+			ev.QueryStringParameters = make(map[string]string, len(q))
+			for k, vs := range q {
+				ev.QueryStringParameters[k] = strings.Join(vs, ",")
+			}
+		}
+	}
+	if n := len(st.info.Params); n > 0 {
+		ev.PathParameters = make(map[string]string, n)
+		for _, p := range st.info.Params {
+			ev.PathParameters[p.Name] = p.Value
+		}
+	}
+	if api := st.rt.cfg.API; api != nil {
+		if api.Stage != "" {
+			ev.RequestContext.Stage = api.Stage
+		}
+		if len(api.Variables) > 0 {
+			ev.StageVariables = api.Variables
+		}
+	}
+	if len(st.info.Properties) > 0 {
+		ev.RequestContext.Authorizer = &abi.Authorizer{Properties: st.info.Properties}
+	}
+	if utf8.Valid(body) {
+		ev.Body = string(body)
+	} else {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	}
+	b, err := json.Marshal(&ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode the event for function %q: %w", st.rt.fn.Name(), err)
+	}
+	return b, nil
+}
+
+// writeFunctionResponse maps a function response to HTTP: headers, then
+// multiValueHeaders added, every cookie as a Set-Cookie header, the route's
+// response header operations, and the (already base64-decoded) body.
+func writeFunctionResponse(w http.ResponseWriter, r *http.Request, resp *abi.FunctionResponse, ops config.HeaderOps) {
+	h := w.Header()
+	for k, v := range resp.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		h.Add("Set-Cookie", c)
+	}
+	applyHeaderOps(h, ops)
+	if resp.Body != "" && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Del("Transfer-Encoding")
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	w.WriteHeader(resp.StatusCode)
+	if r.Method != http.MethodHead && resp.Body != "" {
+		_, _ = io.WriteString(w, resp.Body)
+	}
+}

@@ -1,0 +1,49 @@
+package wasm_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmgate/gateway/host/config"
+	"github.com/wasmgate/gateway/host/wasm"
+)
+
+func benchFunction(b *testing.B, src string, soft bool) {
+	h, err := wasm.New(b.Context(), wasm.Options{CacheDir: cacheDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = h.Close(context.WithoutCancel(b.Context())) })
+	f, err := h.LoadFunction(b.Context(), &config.Function{Name: "bench", Source: src, ConfigJSON: []byte("{}"), MinWarm: 1, SoftTimeout: soft})
+	require.NoError(b, err)
+	ev := event("/hello", "")
+	lat := make([]time.Duration, 0, 1<<16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if _, err := f.Invoke(b.Context(), ev, nil); err != nil {
+			b.Fatal(err)
+		}
+		if len(lat) < cap(lat) {
+			lat = append(lat, time.Since(start))
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// BenchmarkFunctionInvoke measures one warm invocation: acquire, handle_event,
+// response decode. wat-hello is the host overhead alone; go-sdk adds a Go
+// guest decoding the event and encoding a response. "soft" is strict_timeout
+// = false: no interruption checks at the guest's loops.
+func BenchmarkFunctionInvoke(b *testing.B) {
+	b.Run("wat-hello", func(b *testing.B) { benchFunction(b, watPlugin(b, "fn_hello"), false) })
+	b.Run("go-sdk", func(b *testing.B) { benchFunction(b, goFunction(b), false) })
+	b.Run("go-sdk-soft", func(b *testing.B) { benchFunction(b, goFunction(b), true) })
+}

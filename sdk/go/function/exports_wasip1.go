@@ -1,0 +1,41 @@
+//go:build wasip1
+
+package function
+
+import (
+	"unsafe"
+
+	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/sdk/go/plugin"
+)
+
+// Names must match abi.ExportHandleEvent, abi.FuncEventGet and
+// abi.FuncEventRespond (directives cannot take constants); TestNames checks.
+
+//go:wasmimport gateway_v1 event_get
+func hEventGet(buf unsafe.Pointer, limit uint32) int32
+
+//go:wasmimport gateway_v1 event_respond
+func hEventRespond(ptr unsafe.Pointer, n uint32) int32
+
+//go:wasmexport handle_event
+func handleEvent(eventLen int32) int32 {
+	buf := make([]byte, eventLen)
+	n := hEventGet(unsafe.Pointer(unsafe.SliceData(buf)), uint32(len(buf)))
+	if n < 0 || int(n) > len(buf) {
+		plugin.LogError("function: event_get failed")
+		return 1
+	}
+	// buf is this call's own and never written again: the event's strings
+	// may point into it.
+	out, err := handle(unsafe.String(unsafe.SliceData(buf), n))
+	if err != nil {
+		plugin.LogError(err.Error())
+		return 1
+	}
+	if rc := hEventRespond(unsafe.Pointer(unsafe.SliceData(out)), uint32(len(out))); rc != abi.ResultOK {
+		plugin.LogError("function: event_respond refused the response")
+		return 1
+	}
+	return 0
+}
