@@ -3,15 +3,11 @@ package config
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Function defaults.
@@ -79,41 +75,11 @@ func (d *decoder) function(b *hcl.Block, i int) *Function {
 		Range:        b.DefRange,
 	}
 	if at := a["source"]; at != nil {
-		var src string
-		if secret, ok := d.str(at, ptr+"/source", &src); ok {
-			full := resolvePath(d.dir, src)
-			st, err := os.Stat(full)
-			switch {
-			case src == "":
-				d.errorf(at.Expr.Range(), "Missing function source", "function %q has an empty source; set it to the path of a .wasm file.", f.Name)
-			case err != nil:
-				d.errorf(at.Expr.Range(), "Missing function source",
-					"function %q: %s cannot be read (%v). Build the function (make functions) or fix the path; relative paths start at the config file's directory.",
-					f.Name, show(full, secret), unwrapPathError(err))
-			case !st.Mode().IsRegular():
-				d.errorf(at.Expr.Range(), "Invalid function source", "function %q: %s is not a regular file; point source at a .wasm file.", f.Name, show(full, secret))
-			default:
-				if abs, err := filepath.Abs(full); err == nil {
-					full = abs
-				}
-				f.Source = full
-			}
-		}
+		f.Source = d.moduleSource(at, ptr, "function", f.Name, "make functions")
 	}
 	if at := a["config"]; at != nil {
-		cptr := ptr + "/config"
-		if v, _, ok := d.eval(at, cty.DynamicPseudoType, cptr); ok {
-			js, err := ctyjson.Marshal(v, v.Type())
-			if err != nil {
-				d.errorf(at.Expr.Range(), "Invalid function config", "function %q: config cannot be encoded as JSON (%v); use strings, numbers, bools, lists and objects.", f.Name, err)
-			} else {
-				f.ConfigJSON = js
-			}
-			for _, s := range d.secrets {
-				if s == cptr || strings.HasPrefix(s, cptr+"/") {
-					f.Sensitive = append(f.Sensitive, strings.TrimPrefix(s, cptr))
-				}
-			}
+		if js, sensitive, ok := d.moduleConfig(at, ptr, "function", f.Name); ok {
+			f.ConfigJSON, f.Sensitive = js, sensitive
 		}
 	}
 	if d.stringMap(a["env"], ptr+"/env", &f.Env) {

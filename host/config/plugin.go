@@ -39,42 +39,11 @@ func (d *decoder) plugin(b *hcl.Block, i int) *Plugin {
 	}
 
 	if at := a["source"]; at != nil {
-		var src string
-		if secret, ok := d.str(at, ptr+"/source", &src); ok {
-			full := resolvePath(d.dir, src)
-			st, err := os.Stat(full)
-			switch {
-			case src == "":
-				d.errorf(at.Expr.Range(), "Missing plugin source", "plugin %q has an empty source; set it to the path of a .wasm file.", p.Name)
-			case err != nil:
-				d.errorf(at.Expr.Range(), "Missing plugin source",
-					"plugin %q: %s cannot be read (%v). Build the plugin (make plugins) or fix the path; relative paths start at the config file's directory.",
-					p.Name, show(full, secret), unwrapPathError(err))
-			case !st.Mode().IsRegular():
-				d.errorf(at.Expr.Range(), "Invalid plugin source", "plugin %q: %s is not a regular file; point source at a .wasm file.", p.Name, show(full, secret))
-			default:
-				if abs, err := filepath.Abs(full); err == nil {
-					full = abs
-				}
-				p.Source = full
-			}
-		}
+		p.Source = d.moduleSource(at, ptr, "plugin", p.Name, "make plugins")
 	}
-
 	if at := a["config"]; at != nil {
-		cptr := ptr + "/config"
-		if v, _, ok := d.eval(at, cty.DynamicPseudoType, cptr); ok {
-			js, err := ctyjson.Marshal(v, v.Type())
-			if err != nil {
-				d.errorf(at.Expr.Range(), "Invalid plugin config", "plugin %q: config cannot be encoded as JSON (%v); use strings, numbers, bools, lists and objects.", p.Name, err)
-			} else {
-				p.ConfigJSON = js
-			}
-			for _, s := range d.secrets {
-				if s == cptr || strings.HasPrefix(s, cptr+"/") {
-					p.Sensitive = append(p.Sensitive, strings.TrimPrefix(s, cptr))
-				}
-			}
+		if js, sensitive, ok := d.moduleConfig(at, ptr, "plugin", p.Name); ok {
+			p.ConfigJSON, p.Sensitive = js, sensitive
 		}
 	}
 
@@ -114,4 +83,56 @@ func (d *decoder) limits(b *hcl.Block, ptr string, p *Plugin) {
 	if at := a["timeout"]; at != nil && d.duration(at, ptr+"/timeout", &p.Timeout) && p.Timeout == 0 {
 		d.errorf(at.Expr.Range(), "Invalid plugin timeout", "timeout must be longer than zero, such as \"50ms\".")
 	}
+}
+
+// moduleSource decodes the source attribute of a plugin or function block (kind
+// names which, build the make target that builds it) into an absolute path of a
+// readable file, or "" after reporting why not.
+func (d *decoder) moduleSource(at *hcl.Attribute, ptr, kind, name, build string) string {
+	var src string
+	secret, ok := d.str(at, ptr+"/source", &src)
+	if !ok {
+		return ""
+	}
+	full := resolvePath(d.dir, src)
+	st, err := os.Stat(full)
+	switch {
+	case src == "":
+		d.errorf(at.Expr.Range(), "Missing "+kind+" source", "%s %q has an empty source; set it to the path of a .wasm file.", kind, name)
+	case err != nil:
+		d.errorf(at.Expr.Range(), "Missing "+kind+" source",
+			"%s %q: %s cannot be read (%v). Build the %s (%s) or fix the path; relative paths start at the config file's directory.",
+			kind, name, show(full, secret), unwrapPathError(err), kind, build)
+	case !st.Mode().IsRegular():
+		d.errorf(at.Expr.Range(), "Invalid "+kind+" source", "%s %q: %s is not a regular file; point source at a .wasm file.", kind, name, show(full, secret))
+	default:
+		if abs, err := filepath.Abs(full); err == nil {
+			full = abs
+		}
+		return full
+	}
+	return ""
+}
+
+// moduleConfig encodes the config attribute of a plugin or function block as
+// JSON and lists the JSON pointers of the values that came from env() or
+// file(). ok is false when the attribute did not evaluate or encode.
+func (d *decoder) moduleConfig(at *hcl.Attribute, ptr, kind, name string) (js []byte, sensitive []string, ok bool) {
+	cptr := ptr + "/config"
+	v, _, ok := d.eval(at, cty.DynamicPseudoType, cptr)
+	if !ok {
+		return nil, nil, false
+	}
+	js, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		d.errorf(at.Expr.Range(), "Invalid "+kind+" config", "%s %q: config cannot be encoded as JSON (%v); use strings, numbers, bools, lists and objects.", kind, name, err)
+		return nil, nil, false
+	}
+	sensitive = []string{}
+	for _, s := range d.secrets {
+		if s == cptr || strings.HasPrefix(s, cptr+"/") {
+			sensitive = append(sensitive, strings.TrimPrefix(s, cptr))
+		}
+	}
+	return js, sensitive, true
 }
