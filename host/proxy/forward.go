@@ -204,6 +204,13 @@ func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, ex *Exchange
 	var body *bodyReader
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		body = &bodyReader{rc: r.Body}
+		// The transport may still be reading the request body (its final EOF
+		// check) when the response headers go out. Without full duplex, the
+		// HTTP/1 server drains and closes the request body at that moment,
+		// the transport sees its body fail and drops the upstream connection
+		// mid-response. Not every writer supports it (HTTP/2 is always full
+		// duplex), so the error is ignored.
+		_ = http.NewResponseController(w).EnableFullDuplex()
 	}
 
 	resp, done, err := f.roundTrip(ctx, r, ex, st, header, body)
