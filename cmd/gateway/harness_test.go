@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// startTimeout bounds how long a gateway may take to start listening.
+const startTimeout = 4 * time.Minute
+
 // proc is a running gateway binary.
 type proc struct {
 	t      *testing.T
@@ -105,7 +108,10 @@ func startGatewayFile(t *testing.T, path string) *proc {
 		close(p.exited)
 	}()
 	t.Cleanup(p.kill)
-	deadline := time.After(30 * time.Second)
+	// Generous: on a machine with a cold cache, a race-enabled gateway compiles
+	// every plugin of the config before it listens (wazero's compilation cache
+	// makes later starts fast).
+	deadline := time.After(startTimeout)
 	for p.Addr == "" || p.Admin == "" {
 		select {
 		case m := <-p.lines:
@@ -120,7 +126,7 @@ func startGatewayFile(t *testing.T, path string) *proc {
 		case <-p.exited:
 			t.Fatalf("gateway exited before listening (%v):\n%s", p.err, p.Logs())
 		case <-deadline:
-			t.Fatalf("gateway did not log its listeners within 30s:\n%s", p.Logs())
+			t.Fatalf("gateway did not log its listeners within %s:\n%s", startTimeout, p.Logs())
 		}
 	}
 	return p
