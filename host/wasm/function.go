@@ -17,7 +17,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/config"
@@ -550,20 +549,7 @@ func checkHeader(k, v string) error {
 
 // fault classifies, counts and logs a failed call and closes the instance.
 func (f *Function) fault(ctx context.Context, ex *pipeline.Exchange, in *instance, cause, err error) error {
-	reason := "trap"
-	var exit *sys.ExitError
-	switch {
-	case in.misuse != nil:
-		reason = "abi"
-	case errors.Is(cause, context.DeadlineExceeded):
-		reason = "timeout"
-	case cause != nil:
-		reason = "canceled"
-	case in.nearMemoryLimit():
-		reason = "memory"
-	case errors.As(err, &exit):
-		reason = "exit"
-	}
+	reason := in.faultReason(cause, err)
 	_ = in.mod.Close(context.WithoutCancel(ctx))
 	in.mod = nil
 	if reason == "canceled" {

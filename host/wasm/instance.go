@@ -142,20 +142,7 @@ func (in *instance) Run(ctx context.Context, phase pipeline.Phase, ex *pipeline.
 
 // fault classifies, counts and logs a failed call, then closes the instance.
 func (in *instance) fault(ctx context.Context, phase pipeline.Phase, cause, err error) error {
-	reason := "trap"
-	var exit *sys.ExitError
-	switch {
-	case in.misuse != nil:
-		reason = "abi"
-	case errors.Is(cause, context.DeadlineExceeded):
-		reason = "timeout"
-	case cause != nil:
-		reason = "canceled"
-	case in.nearMemoryLimit():
-		reason = "memory"
-	case errors.As(err, &exit):
-		reason = "exit"
-	}
+	reason := in.faultReason(cause, err)
 	p := in.p
 	p.h.countFault(p.name, phase.String(), reason)
 	if reason != "canceled" {
@@ -189,4 +176,25 @@ func (in *instance) nearMemoryLimit() bool {
 	}
 	limit := uint64(in.p.pages) * pageSize
 	return uint64(in.mem.Size())+min(4<<20, limit/4) > limit
+}
+
+// faultReason classifies why a call into the instance failed, for the
+// gateway_plugin_faults_total and function error metrics: abi (the guest
+// misused a host function), timeout, canceled, memory (trapped near its memory
+// cap), exit (proc_exit) or trap.
+func (in *instance) faultReason(cause, err error) string {
+	var exit *sys.ExitError
+	switch {
+	case in.misuse != nil:
+		return "abi"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "timeout"
+	case cause != nil:
+		return "canceled"
+	case in.nearMemoryLimit():
+		return "memory"
+	case errors.As(err, &exit):
+		return "exit"
+	}
+	return "trap"
 }
