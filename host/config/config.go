@@ -43,6 +43,10 @@ type Gateway struct {
 	Functions      []*Function
 	FunctionByName map[string]*Function
 
+	// WebSocketAPIs are the managed WebSocket APIs in declaration order; each
+	// also has its handshake route in Routes.
+	WebSocketAPIs []*WebSocketAPI
+
 	// Redis is the top-level redis block; nil when none is declared.
 	Redis *Redis
 	// RateLimits in declaration order; RateLimitByName indexes them.
@@ -233,15 +237,21 @@ type Route struct {
 	Host   string // "", "api.example.com" or "*.example.com"
 	API    *API   // nil for top-level routes
 
-	Upstream     *Upstream // exactly one of Upstream, Mock, Function is set
-	Mock         *Mock
-	Function     *Function // a Wasm function backend (see function.go)
-	UpstreamPath string    // template for the forwarded path; "" forwards the routed path
+	Upstream *Upstream // exactly one of Upstream, Mock, Function is set
+	Mock     *Mock
+	Function *Function // a Wasm function backend (see function.go)
+	// WebSocketAPI is set on the handshake route of a websocket_api block
+	// (websocket.go); that route has no other integration.
+	WebSocketAPI *WebSocketAPI
+	UpstreamPath string // template for the forwarded path; "" forwards the routed path
 
 	Timeout         time.Duration // whole upstream exchange; 0 = upstream's response timeout
 	RequestHeaders  HeaderOps
 	ResponseHeaders HeaderOps
 	Compression     *bool // nil = global setting
+	// Tunnel limits connections the upstream upgrades (WebSocket passthrough);
+	// DefaultTunnel when the route has no websocket block.
+	Tunnel Tunnel
 
 	// Pipeline is the route's own plugins (API and global pipelines are separate).
 	Pipeline []*Plugin

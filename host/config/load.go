@@ -105,6 +105,7 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 		{Type: "function", LabelNames: []string{"name"}},
 		{Type: "redis"}, {Type: "rate_limit", LabelNames: []string{"name"}}, {Type: "cache_store"},
 		{Type: "usage_plan", LabelNames: []string{"name"}}, {Type: "kv"},
+		{Type: "websocket_api", LabelNames: []string{"name"}},
 	}})
 	d.diags = append(d.diags, diags...)
 
@@ -133,7 +134,7 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 
 	// Upstreams and plugins first, so references resolve whatever the order.
 	firstOf := map[string]*hcl.Block{}
-	labelled := map[string]map[string]*hcl.Block{"upstream": {}, "plugin": {}, "api": {}, "function": {}, "rate_limit": {}, "usage_plan": {}}
+	labelled := map[string]map[string]*hcl.Block{"upstream": {}, "plugin": {}, "api": {}, "function": {}, "rate_limit": {}, "usage_plan": {}, "websocket_api": {}}
 	planRoutes := map[*UsagePlan]*hcl.Attribute{}
 	unique := func(b *hcl.Block) bool {
 		if b.Type == "route" {
@@ -202,6 +203,8 @@ func (d *decoder) gateway(body hcl.Body) *Gateway {
 			r.route(b, nil)
 		case "api":
 			r.api(b)
+		case "websocket_api":
+			r.websocketAPI(b)
 		case "redis":
 			g.Redis = d.redisBlock(b)
 		case "cache_store":

@@ -148,6 +148,7 @@ func (g *Gateway) document() map[string]any {
 		"pipeline":  pluginNames(g.Pipeline),
 	}
 	g.addTrafficDoc(doc)
+	g.addWebSocketDoc(doc)
 	g.addFunctionDoc(doc)
 	return doc
 }
@@ -209,6 +210,11 @@ func routeDoc(r *Route) map[string]any {
 	}
 	if r.Compression != nil {
 		doc["compression"] = *r.Compression
+	}
+	if r.WebSocketAPI != nil {
+		doc["websocket_api"] = r.WebSocketAPI.Name
+	} else {
+		doc["websocket"] = map[string]any{"idle_timeout": dur(r.Tunnel.IdleTimeout), "max_duration": dur(r.Tunnel.MaxDuration)}
 	}
 	addRouteTrafficDoc(r, doc)
 	return doc

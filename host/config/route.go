@@ -198,7 +198,7 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 	d := r.d
 	idx := len(r.g.Routes)
 	ptr := "/routes/" + strconv.Itoa(idx)
-	rt := &Route{API: api, Range: b.DefRange}
+	rt := &Route{API: api, Tunnel: DefaultTunnel, Range: b.DefRange}
 	r.g.Routes = append(r.g.Routes, rt)
 
 	label, labelRng := b.Labels[0], b.LabelRanges[0]
@@ -242,7 +242,7 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 			{Name: "compression"}, {Name: "pipeline"}, {Name: "rate_limit"}, {Name: "function"},
 			{Name: "upstreams"}, {Name: "sticky"},
 		},
-		Blocks: []hcl.BlockHeaderSchema{{Type: "request_headers"}, {Type: "response_headers"}, {Type: "mock"}, {Type: "cache"}},
+		Blocks: []hcl.BlockHeaderSchema{{Type: "request_headers"}, {Type: "response_headers"}, {Type: "mock"}, {Type: "cache"}, {Type: "websocket"}},
 	})
 	d.diags = append(d.diags, diags...)
 	a := content.Attributes
@@ -276,6 +276,8 @@ func (r *resolver) route(b *hcl.Block, api *API) {
 			rt.Mock = d.mock(hb, ptr+"/mock")
 		case "cache":
 			rt.Cache = d.routeCache(hb, ptr+"/cache")
+		case "websocket":
+			rt.Tunnel = *d.tunnelBlock(hb, ptr+"/websocket")
 		}
 	}
 	if rt.RequestHeaders.Set == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/wasmgate/gateway/host/framing"
 	"github.com/wasmgate/gateway/host/kv"
 	"github.com/wasmgate/gateway/host/metrics"
+	"github.com/wasmgate/gateway/host/wsapi"
 )
 
 // Options configure a Gateway beyond its config file.
@@ -95,6 +96,7 @@ func New(ctx context.Context, cfg *config.Gateway, opts Options) (*Gateway, erro
 	}
 	g.kv = kv.NewMemory()
 	g.sh = &shared{metrics: g.metrics, logger: g.logger, kv: g.kv, wasmCacheDir: opts.WasmCacheDir, onState: g.onUpstreamState}
+	g.sh.hub = wsapi.NewHub(wsapi.Options{Logger: g.logger, Registerer: g.metrics.Registry})
 	gen, err := newGeneration(ctx, cfg, g.sh)
 	if err != nil {
 		g.kv.Close()
@@ -102,6 +104,7 @@ func New(ctx context.Context, cfg *config.Gateway, opts Options) (*Gateway, erro
 		return nil, err
 	}
 	g.gen.Store(gen)
+	g.bindWebSockets(gen)
 	g.metrics.Registry.MustRegister(&upstreamCollector{g: g})
 	return g, nil
 }
@@ -288,6 +291,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if len(g.servers) == 0 {
 		g.closeListeners()
 	}
+	// WebSocket clients get a 1001 close and their $disconnect runs while
+	// the integrations are still up.
+	if err := g.sh.hub.Shutdown(ctx); err != nil {
+		g.logger.Warn("websocket connections did not all close in time", "error", err)
+	}
 	if gen := g.gen.Load(); gen != nil {
 		gen.close(ctx)
 	}
@@ -377,8 +385,16 @@ func (g *Gateway) reload(ctx context.Context) error {
 	}
 	g.reloadCerts(cfg)
 	g.gen.Store(gen)
+	g.bindWebSockets(gen)
 	old.retire(old.cfg.Server.ShutdownTimeout)
 	return nil
+}
+
+// bindWebSockets points the managed WebSocket connections at gen's APIs and
+// its redis block (connections outlive reloads).
+func (g *Gateway) bindWebSockets(gen *generation) {
+	g.sh.hub.SetRedis(wsRedis(gen.cfg))
+	g.sh.hub.Rebind(gen.wsAPIs)
 }
 
 // reloadCerts loads the certificates of listeners whose files may have changed.

@@ -18,6 +18,7 @@ import (
 	"github.com/wasmgate/gateway/host/router"
 	"github.com/wasmgate/gateway/host/upstream"
 	"github.com/wasmgate/gateway/host/wasm"
+	"github.com/wasmgate/gateway/host/wsapi"
 )
 
 // shared is what outlives generations: it is owned by the Gateway (or by
@@ -29,6 +30,9 @@ type shared struct {
 	// wasmCacheDir is the compilation cache ("" = default, "off").
 	wasmCacheDir string
 	onState      func(up, target, from, to string)
+	// hub holds the managed WebSocket connections, which outlive
+	// generations; nil when validating.
+	hub *wsapi.Hub
 	// local is the in-process traffic state (API keys, quotas) kept across
 	// reloads; built by the first generation that needs it (traffic.go).
 	local *localTraffic
@@ -47,6 +51,9 @@ type generation struct {
 	logger     *slog.Logger
 	wasm       *wasm.Host // nil when the config declares no plugin
 	traffic    *traffic   // nil when the config declares no rate limit or cache
+	hub        *wsapi.Hub // shared.hub
+	// wsAPIs are the websocket_api blocks' runtime form, by name (websocket.go).
+	wsAPIs map[string]*wsapi.API
 	// reqIDHeader is the canonical form of the request id header.
 	reqIDHeader string
 
@@ -64,6 +71,8 @@ type route struct {
 	upstream interface{ Observe(float64) }
 	mock     *mockResponse
 	fn       *wasm.Function // a function backend (function.go)
+	// ws is set on a websocket_api's handshake route (websocket.go).
+	ws bool
 	// compress says whether responses of this route may be compressed.
 	compress bool
 	// rewrite is true when UpstreamPath is a template to expand.
@@ -99,6 +108,7 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 		g.reqIDHeader = "X-Request-Id"
 	}
 	g.refs.Store(1)
+	g.hub = sh.hub
 	defer func() {
 		if err != nil {
 			g.close(ctx) // g, not the named result: a failed build returns nil
@@ -112,7 +122,7 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 		}
 		g.pools[u.Name] = p
 	}
-	g.forwarder = proxy.New(proxy.Options{Logger: logger})
+	g.forwarder = proxy.New(proxy.Options{Logger: logger, Registerer: m.Registry})
 	if cfg.Compression.Enabled {
 		c, err := proxy.NewCompressor(cfg.Compression)
 		if err != nil {
@@ -133,6 +143,8 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 	if err != nil {
 		return nil, err
 	}
+
+	g.wsAPIs = g.buildWebSocketAPIs(cfg, functions)
 
 	chainOpts := pipeline.Options{
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
@@ -159,6 +171,8 @@ func newGeneration(ctx context.Context, cfg *config.Gateway, sh *shared) (_ *gen
 			rt.mock = newMock(rc.Mock, rc.ResponseHeaders)
 		case rc.Function != nil:
 			rt.fn = functions[rc.Function.Name]
+		case rc.WebSocketAPI != nil:
+			rt.ws = true
 		default:
 			return nil, &blockError{rng: rc.Range, summary: "Invalid route", err: fmt.Errorf("route %q has neither an upstream, a function nor a mock", rc.Key)}
 		}
@@ -178,17 +192,22 @@ func (g *generation) loadPlugins(ctx context.Context, cfg *config.Gateway, sh *s
 	if len(cfg.Plugins) == 0 && len(cfg.Functions) == 0 {
 		return nil, nil
 	}
+	var conns wasm.Connections
+	if sh.hub != nil && len(cfg.WebSocketAPIs) > 0 {
+		conns = hubConnections{hub: sh.hub}
+	}
 	names := make([]string, 0, len(cfg.Upstreams))
 	for _, u := range cfg.Upstreams {
 		names = append(names, u.Name)
 	}
 	h, err := wasm.New(ctx, wasm.Options{
-		CacheDir:   sh.wasmCacheDir,
-		Registerer: sh.metrics.Registry,
-		Logger:     sh.logger,
-		KV:         g.traffic.pluginKV(sh.kv),
-		HTTPCaller: httpCaller{g: g},
-		Upstreams:  names,
+		CacheDir:    sh.wasmCacheDir,
+		Registerer:  sh.metrics.Registry,
+		Logger:      sh.logger,
+		KV:          g.traffic.pluginKV(sh.kv),
+		HTTPCaller:  httpCaller{g: g},
+		Connections: conns,
+		Upstreams:   names,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the wasm runtime: %w", err)

@@ -206,6 +206,10 @@ func (st *reqState) serveFinal(w http.ResponseWriter, r *http.Request) {
 		st.serveFunction(w, r)
 		return
 	}
+	if rt.ws {
+		st.serveWebSocket(w, r)
+		return
+	}
 	ex := &st.ex
 	ex.Upstream = rt.pool
 	ex.Path = st.path
@@ -231,6 +235,7 @@ func (st *reqState) serveFinal(w http.ResponseWriter, r *http.Request) {
 	ex.Retry = rt.cfg.Upstream.Retry
 	ex.RequestHeaders = rt.cfg.RequestHeaders
 	ex.ResponseHeaders = rt.cfg.ResponseHeaders
+	ex.Tunnel = rt.cfg.Tunnel
 	if rt.split != nil {
 		rt.split.pick(r, ex)
 	}

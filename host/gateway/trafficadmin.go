@@ -33,6 +33,7 @@ func (g *Gateway) withTrafficAdmin(next http.Handler) http.Handler {
 	mux.HandleFunc("PUT /apikeys/{id}/plan", g.setKeyPlan)
 	mux.HandleFunc("GET /apikeys/{id}/usage", g.keyUsage)
 	mux.HandleFunc("DELETE /cache", g.invalidateCache)
+	g.sh.hub.Mount(mux)
 	return mux
 }
 

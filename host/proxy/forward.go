@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/upstream"
 )
@@ -46,13 +48,17 @@ type Options struct {
 	// Logger receives the debug lines of upgraded connections that end with
 	// an error. Nil discards them.
 	Logger *slog.Logger
+	// Registerer receives the upgraded connections' metrics; nil keeps
+	// them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Forwarder forwards requests to upstream targets. It is safe for concurrent
 // use and holds no per-request state; build one per gateway generation.
 type Forwarder struct {
-	logger *slog.Logger
-	bufs   sync.Pool // *[]byte of bufSize
+	logger  *slog.Logger
+	bufs    sync.Pool // *[]byte of bufSize
+	tunnels *tunnelMetrics
 
 	// Shared, never modified header values.
 	teTrailers  []string
@@ -64,6 +70,7 @@ type Forwarder struct {
 func New(opts Options) *Forwarder {
 	f := &Forwarder{
 		logger:      opts.Logger,
+		tunnels:     newTunnelMetrics(opts.Registerer),
 		teTrailers:  []string{"trailers"},
 		connUpgrade: []string{"Upgrade"},
 		emptyValue:  []string{""},
@@ -120,6 +127,10 @@ type Exchange struct {
 	// UpstreamLatency is the time from the start of Forward until the
 	// response headers of the last attempt arrived (or it failed).
 	UpstreamLatency time.Duration
+	// Tunnel limits the connection when the upstream switches protocols;
+	// the zero value sets no limit.
+	Tunnel config.Tunnel
+
 	// Attempts counts the requests sent to targets.
 	Attempts int
 	// Err is why the exchange failed, nil on success. It is an

@@ -50,6 +50,9 @@ type Options struct {
 	KV kv.Store
 	// HTTPCaller backs http_call; nil makes it return ResultUnavailable.
 	HTTPCaller HTTPCaller
+	// Connections backs connection_send and connection_close (managed
+	// WebSocket APIs); nil makes them return ResultUnavailable.
+	Connections Connections
 	// Upstreams is the http_call allowlist: the upstream names declared in HCL.
 	Upstreams []string
 	// HTTPCallMaxBody caps an http_call response body (DefaultHTTPCallMaxBody).
@@ -237,6 +240,9 @@ func (h *Host) features() uint64 {
 	}
 	if h.metrics != nil {
 		f |= abi.FeatureMetrics
+	}
+	if h.opts.Connections != nil {
+		f |= abi.FeatureConnections
 	}
 	return f
 }

@@ -227,6 +227,9 @@ var hostFuncs = []hostFunc{
 
 	{abi.FuncCryptoVerify, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoVerify},
 
+	{abi.FuncConnectionSend, sig{ts(i32, i32, i32, i32), ts(i32)}, hostConnectionSend},
+	{abi.FuncConnectionClose, sig{ts(i32, i32), ts(i32)}, hostConnectionClose},
+
 	// Function backends (function.go).
 	{abi.FuncEventGet, sig{ts(i32, i32), ts(i32)}, hostEventGet},
 	{abi.FuncEventRespond, sig{ts(i32, i32), ts(i32)}, hostEventRespond},

@@ -18,6 +18,20 @@ func hEventGet(buf unsafe.Pointer, limit uint32) int32
 //go:wasmimport gateway_v1 event_respond
 func hEventRespond(ptr unsafe.Pointer, n uint32) int32
 
+//go:wasmimport gateway_v1 connection_send
+func hConnectionSend(id unsafe.Pointer, idLen uint32, data unsafe.Pointer, dataLen uint32) int32
+
+//go:wasmimport gateway_v1 connection_close
+func hConnectionClose(id unsafe.Pointer, idLen uint32) int32
+
+func connectionSend(id string, data []byte) int32 {
+	return hConnectionSend(unsafe.Pointer(unsafe.StringData(id)), uint32(len(id)), unsafe.Pointer(unsafe.SliceData(data)), uint32(len(data)))
+}
+
+func connectionClose(id string) int32 {
+	return hConnectionClose(unsafe.Pointer(unsafe.StringData(id)), uint32(len(id)))
+}
+
 //go:wasmexport handle_event
 func handleEvent(eventLen int32) int32 {
 	buf := make([]byte, eventLen)

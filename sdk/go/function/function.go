@@ -82,6 +82,9 @@ func Binary(status int, contentType string, body []byte) Response {
 // response JSON, or an error the host turns into a 502. The event's strings
 // may share event's memory, which must not change afterwards.
 func handle(event string) ([]byte, error) {
+	if registeredWS != nil && (registered == nil || isWebSocketEvent(event)) {
+		return handleWebSocket(event)
+	}
 	if registered == nil {
 		return nil, ErrNoHandler
 	}

@@ -1,0 +1,48 @@
+package abi
+
+// WebSocketEvent is what a function behind a route of a websocket_api
+// receives: API Gateway's WebSocket event. EventType is CONNECT on the
+// handshake ($connect; Headers and QueryStringParameters are set), MESSAGE
+// for a client message (Body; binary messages are base64 with
+// IsBase64Encoded) and DISCONNECT once the connection ended ($disconnect;
+// DisconnectStatusCode and DisconnectReason are set). The function answers
+// with a FunctionResponse: on $connect a status outside 2xx refuses the
+// handshake with that status and body, and a Sec-WebSocket-Protocol header
+// picks the subprotocol; on a two-way route the body is sent to the client.
+type WebSocketEvent struct {
+	RequestContext        WebSocketContext  `json:"requestContext"`
+	Headers               map[string]string `json:"headers,omitempty"`
+	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
+	Body                  string            `json:"body,omitempty"`
+	IsBase64Encoded       bool              `json:"isBase64Encoded"`
+}
+
+// WebSocketContext is WebSocketEvent.requestContext.
+type WebSocketContext struct {
+	RouteKey         string `json:"routeKey"`  // "$connect", "sendMessage", "$default", ...
+	EventType        string `json:"eventType"` // CONNECT, MESSAGE or DISCONNECT
+	MessageID        string `json:"messageId,omitempty"`
+	RequestID        string `json:"requestId"`
+	RequestTime      string `json:"requestTime"` // "02/Jan/2006:15:04:05 -0700"
+	RequestTimeEpoch int64  `json:"requestTimeEpoch"`
+	MessageDirection string `json:"messageDirection"` // "IN"
+	Stage            string `json:"stage"`
+	ConnectedAt      int64  `json:"connectedAt"` // Unix milliseconds
+	DomainName       string `json:"domainName"`
+	// ConnectionID addresses the client: connection_send, and the
+	// @connections API on the admin listener.
+	ConnectionID string            `json:"connectionId"`
+	APIID        string            `json:"apiId"` // the websocket_api block's name
+	Identity     WebSocketIdentity `json:"identity"`
+	// Authorizer holds the properties the handshake's plugins set, such as
+	// "auth.principal"; omitted when there are none.
+	Authorizer           map[string]string `json:"authorizer,omitempty"`
+	DisconnectStatusCode int               `json:"disconnectStatusCode,omitempty"`
+	DisconnectReason     string            `json:"disconnectReason,omitempty"`
+}
+
+// WebSocketIdentity is WebSocketContext.identity.
+type WebSocketIdentity struct {
+	SourceIP  string `json:"sourceIp"`
+	UserAgent string `json:"userAgent"`
+}
