@@ -179,3 +179,36 @@ route "POST /todos" {
 route "ANY /todos/{id}" {
   function = function.todo
 }
+
+# A WebSocket API (docs/websocket.md): open http://localhost:8080/chat in two
+# tabs. The gateway holds each connection and calls the chat function for
+# $connect, for every message (routed by its "action" field) and for
+# $disconnect; the function broadcasts with connection_send. Send to a client
+# from outside with the admin API: POST http://127.0.0.1:9090/@connections/{id}.
+function "chat" {
+  source = "bin/functions/chat.wasm"
+}
+
+route "GET /chat" {
+  mock {
+    headers = { "Content-Type" = "text/html; charset=utf-8" }
+    body    = file("examples/chat/index.html")
+  }
+}
+
+websocket_api "chat" {
+  path         = "/chat/ws"
+  idle_timeout = "10m" # no message either way for 10 minutes: closed with 1001
+
+  route "$connect" { function = function.chat }    # ?name=... or 400
+  route "$disconnect" { function = function.chat } # tells the room
+  route "sendMessage" { function = function.chat } # {"action":"sendMessage","text":"hi"}
+  route "who" {                                    # {"action":"who"}: answered to the sender
+    function = function.chat
+    two_way  = true
+  }
+  route "$default" { # anything else
+    function = function.chat
+    two_way  = true
+  }
+}
