@@ -61,10 +61,16 @@ func readChat(t *testing.T, c *websocket.Conn) chatMsg {
 
 // chatGateway runs the chat API; redisBlocks is "" or the redis and kv blocks.
 func chatGateway(t *testing.T, redisBlocks string) *proc {
-	return startGateway(t, chatConfig, map[string]string{
+	p := startGateway(t, chatConfig, map[string]string{
 		"CHAT":         wasmtest.Build(t, "../../examples/functions/chat"),
 		"REDIS_BLOCKS": redisBlocks,
 	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway %s logs:\n%s", p.Addr, p.Logs())
+		}
+	})
+	return p
 }
 
 func TestWebSocketChatFunction(t *testing.T) {
@@ -119,8 +125,8 @@ kv {
 	b := chatGateway(t, blocks)
 	hc := client()
 
-	ann := dialWS(t, wsURL(a, "/chat/ws?name=ann"))
-	bob := dialWS(t, wsURL(b, "/chat/ws?name=bob"))
+	ann := dialAs(t, wsURL(a, "/chat/ws?name=ann"), "ann")
+	bob := dialAs(t, wsURL(b, "/chat/ws?name=bob"), "bob")
 	assert.Equal(t, chatMsg{Type: "joined", Name: "bob"}, readChat(t, ann), "a function on B reached a client on A")
 
 	writeWS(t, ann, `{"action":"sendMessage","text":"across"}`)
@@ -131,7 +137,7 @@ kv {
 	// registry in redis.
 	rc := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rc.Close()
-	annID := onlyConnOf(t, rc, a, hc)
+	annID := connByAgent(t, rc, b, hc, "ann")
 
 	// GET, POST and DELETE on B reach ann on A.
 	code, _, body := get(t, hc, b.AdminURL("/@connections/"+annID))
@@ -154,9 +160,9 @@ kv {
 
 	// A killed instance's connections leave the registry: B answers 410 and
 	// the records are swept.
-	carol := dialWS(t, wsURL(a, "/chat/ws?name=carol"))
+	carol := dialAs(t, wsURL(a, "/chat/ws?name=carol"), "carol")
 	assert.Equal(t, chatMsg{Type: "joined", Name: "carol"}, readChat(t, bob))
-	carolID := onlyConnOf(t, rc, a, hc)
+	carolID := connByAgent(t, rc, b, hc, "carol")
 	code, _, _ = get(t, hc, b.AdminURL("/@connections/"+carolID))
 	require.Equal(t, http.StatusOK, code)
 	a.kill()
@@ -173,9 +179,10 @@ kv {
 	assert.Equal(t, http.StatusGone, resp.StatusCode)
 }
 
-// onlyConnOf returns the id of the connection p holds when it holds exactly
-// one, reading the registry in redis and checking the id with p's admin API.
-func onlyConnOf(t *testing.T, rc *redis.Client, p *proc, hc *http.Client) string {
+// connByAgent returns the id of the connection whose User-Agent is agent,
+// reading the ids from the registry in redis and the identities from p's
+// @connections API.
+func connByAgent(t *testing.T, rc *redis.Client, p *proc, hc *http.Client, agent string) string {
 	t.Helper()
 	ctx := context.Background()
 	var id string
@@ -188,19 +195,29 @@ func onlyConnOf(t *testing.T, rc *redis.Client, p *proc, hc *http.Client) string
 			ids, _ := rc.SMembers(ctx, "wsgw:ws:conns:"+inst).Result()
 			for _, cand := range ids {
 				code, _, body := get(t, hc, p.AdminURL("/@connections/"+cand))
-				if code != http.StatusOK {
-					continue
-				}
 				var in struct {
-					Instance string `json:"instance"`
+					Identity struct {
+						UserAgent string `json:"userAgent"`
+					} `json:"identity"`
 				}
-				if json.Unmarshal([]byte(body), &in) == nil && in.Instance == inst && len(ids) == 1 {
+				if code == http.StatusOK && json.Unmarshal([]byte(body), &in) == nil && in.Identity.UserAgent == agent {
 					id = cand
 					return true
 				}
 			}
 		}
 		return false
-	}, 10*time.Second, 50*time.Millisecond)
+	}, 10*time.Second, 50*time.Millisecond, "no connection with User-Agent %q in the registry", agent)
 	return id
+}
+
+// dialAs dials with a User-Agent naming the client.
+func dialAs(t *testing.T, url, agent string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"User-Agent": {agent}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c
 }

@@ -85,6 +85,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		switch c.mode {
 		case modePass:
+			if c.buf != nil { // drained: an upgraded connection holds no buffer
+				c.buf, c.r, c.v, c.w = nil, 0, 0, 0
+			}
 			return c.Conn.Read(p)
 		case modeInject, modeFiller:
 			if n, ok := c.injected(p); ok {

@@ -29,7 +29,10 @@ type Conn struct {
 	// auth.principal); read-only after the handshake.
 	Authorizer map[string]string
 
-	hub        *Hub
+	hub *Hub
+	// ready is closed once the handshake ended; ws and fc are set then,
+	// unless it failed (ws stays nil).
+	ready      chan struct{}
 	ws         *websocket.Conn
 	fc         *frameConn
 	api        atomic.Pointer[API]
@@ -59,6 +62,14 @@ func (c *Conn) info() Info {
 
 // send writes one message: a text frame when data is UTF-8, else binary.
 func (c *Conn) send(ctx context.Context, data []byte) error {
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if c.ws == nil {
+		return ErrGone
+	}
 	typ := websocket.MessageText
 	if !utf8.Valid(data) {
 		typ = websocket.MessageBinary
@@ -84,7 +95,10 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string) {
 	c.closeDone = make(chan struct{})
 	c.closeMu.Unlock()
 	go func() {
-		_ = c.ws.Close(code, reason)
+		<-c.ready
+		if c.ws != nil {
+			_ = c.ws.Close(code, reason)
+		}
 		close(c.closeDone)
 	}()
 }
@@ -142,6 +156,12 @@ func (f *frameConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// The buffers of a managed connection.
+const (
+	readBufSize  = 1 << 10
+	writeBufSize = 2 << 10
+)
+
 // hijackWriter hands the WebSocket library a frameConn when it hijacks the
 // handshake's connection.
 type hijackWriter struct {
@@ -160,7 +180,10 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		p, _ := brw.Reader.Peek(n)
 		fc.pending = append([]byte(nil), p...)
 	}
-	brw.Reader.Reset(fc)
+	// net/http hands over 4 KiB buffers each way, held for the connection's
+	// life. Smaller ones halve an idle connection's memory; larger messages
+	// bypass them (bufio reads and writes big payloads directly).
+	brw = bufio.NewReadWriter(bufio.NewReaderSize(fc, readBufSize), bufio.NewWriterSize(fc, writeBufSize))
 	h.fc = fc
 	return fc, brw, nil
 }

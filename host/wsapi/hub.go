@@ -130,7 +130,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	now := time.Now()
 	c := &Conn{
 		ID: newID(12), APIName: api.Name, ConnectedAt: now, SourceIP: hs.SourceIP, UserAgent: r.UserAgent(),
-		DomainName: r.Host, Authorizer: hs.Authorizer, hub: h, done: make(chan struct{}),
+		DomainName: r.Host, Authorizer: hs.Authorizer, hub: h, done: make(chan struct{}), ready: make(chan struct{}),
 	}
 	c.api.Store(api)
 	c.touch(now)
@@ -170,8 +170,27 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	if subprotocol != "" {
 		opts.Subprotocols = []string{subprotocol}
 	}
+	// The connection is findable, here and in the shared registry, before
+	// the client sees the 101: a backend told by $connect may send to it at
+	// once (the send waits for ready).
+	h.mu.Lock()
+	h.conns[c.ID] = c
+	h.mu.Unlock()
+	reg := h.reg.Load()
+	if reg != nil {
+		if err := reg.register(h.ctx, c.info(), api.MaxDuration); err != nil {
+			h.logger.Warn("websocket registry: cannot register the connection; it is reachable on this instance only", "connection_id", c.ID, "error", err)
+		}
+	}
 	ws, err := websocket.Accept(hw, r, opts)
 	if err != nil || hw.fc == nil {
+		h.mu.Lock()
+		delete(h.conns, c.ID)
+		h.mu.Unlock()
+		if reg != nil {
+			reg.unregister(context.WithoutCancel(h.ctx), c.ID)
+		}
+		close(c.ready)
 		h.m.handshakes.WithLabelValues(api.Name, "failed").Inc()
 		h.logger.Info("websocket handshake refused", "api", api.Name, "request_id", hs.RequestID, "error", err)
 		if ws != nil {
@@ -181,18 +200,10 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	}
 	ws.SetReadLimit(api.MaxMessageBytes)
 	c.ws, c.fc = ws, hw.fc
+	close(c.ready)
 	h.m.handshakes.WithLabelValues(api.Name, "accepted").Inc()
-
-	h.mu.Lock()
-	h.conns[c.ID] = c
 	h.wg.Add(1)
-	h.mu.Unlock()
 	h.m.open.WithLabelValues(api.Name).Inc()
-	if reg := h.reg.Load(); reg != nil {
-		if err := reg.register(h.ctx, c.info(), api.MaxDuration); err != nil {
-			h.logger.Warn("websocket registry: cannot register the connection; it is reachable on this instance only", "connection_id", c.ID, "error", err)
-		}
-	}
 	c.timer = time.AfterFunc(min(api.IdleTimeout, api.MaxDuration), c.checkLimits)
 	go h.serve(c)
 	return http.StatusSwitchingProtocols
