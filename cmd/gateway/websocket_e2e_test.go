@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +117,8 @@ type wsEvent struct {
 }
 
 // wsBackend is the HTTP upstream of the WebSocket routes: /connect refuses
-// ?deny=1 with 403, /echo and /default answer the message, /fail answers 500.
+// ?deny=1 with 403, /echo, /default and /oneway answer the message, /fail
+// answers 500.
 type wsBackend struct {
 	mu     sync.Mutex
 	events []wsEvent
@@ -140,6 +143,8 @@ func startWSBackend(t *testing.T) (*wsBackend, string) {
 			}
 		case "/echo":
 			_, _ = io.WriteString(w, "echo:"+string(body))
+		case "/oneway": // dropped unless the route is two-way
+			_, _ = io.WriteString(w, "oneway:"+string(body))
 		case "/default":
 			_, _ = io.WriteString(w, "default:"+string(body))
 		case "/fail":
@@ -438,4 +443,40 @@ func TestWebSocketLimits(t *testing.T) {
 	assert.Less(t, time.Since(start), 5*time.Second)
 	ev := b.next(t, "/disconnect")
 	assert.Equal(t, "1001", ev.Header.Get("X-Disconnect-Status-Code"))
+}
+
+func TestWebSocketReloadAndShutdown(t *testing.T) {
+	p, b := startWSGateway(t)
+	hc := client()
+	c := dialWS(t, wsURL(p, "/ws/up?api_key=secret-key"))
+	gone := dialWS(t, wsURL(p, "/ws/nodefault"))
+	writeWS(t, c, `{"action":"oneway"}`)
+	b.next(t, "/oneway")
+
+	// A reload keeps the connection; its next message follows the new
+	// routes ("oneway" became two-way), and the removed API's clients get 1001.
+	src, err := os.ReadFile(p.Config)
+	require.NoError(t, err)
+	cfg := strings.Replace(string(src), "upstream_path = \"/oneway\"", "upstream_path = \"/oneway\"\n    two_way = true", 1)
+	cfg = cfg[:strings.Index(cfg, "websocket_api \"nodefault\"")]
+	require.NoError(t, os.WriteFile(p.Config, []byte(cfg), 0o644))
+	resp, body := do(t, hc, http.MethodPost, p.AdminURL("/reload"), nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	code, reason := closeStatus(t, gone, 10*time.Second)
+	assert.Equal(t, websocket.StatusGoingAway, code)
+	assert.Contains(t, reason, "removed")
+	writeWS(t, c, `{"action":"oneway"}`)
+	assert.Equal(t, `oneway:{"action":"oneway"}`, readWS(t, c))
+
+	// SIGTERM: clients get 1001 and $disconnect runs before the exit.
+	p.signal(syscall.SIGTERM)
+	code, _ = closeStatus(t, c, 10*time.Second)
+	assert.Equal(t, websocket.StatusGoingAway, code)
+	for {
+		ev := b.next(t, "/disconnect")
+		if ev.Header.Get("X-Disconnect-Status-Code") == "1001" && ev.Header.Get("X-Disconnect-Reason") == "the gateway is shutting down" {
+			break
+		}
+	}
+	assert.Equal(t, 0, p.wait(20*time.Second))
 }
