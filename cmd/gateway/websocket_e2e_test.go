@@ -98,6 +98,15 @@ websocket_api "small" {
     upstream_path = "/disconnect"
   }
 }
+websocket_api "origins" {
+  path            = "/ws/origins"
+  allowed_origins = ["app.example.com"]
+  route "$default" {
+    upstream      = upstream.back
+    upstream_path = "/echo"
+    two_way       = true
+  }
+}
 websocket_api "nodefault" {
   path = "/ws/nodefault"
   route "echo" {
@@ -261,8 +270,16 @@ func TestWebSocketAPIHandshake(t *testing.T) {
 	assert.Equal(t, http.StatusUpgradeRequired, code, body)
 	assert.Equal(t, "websocket", hdr.Get("Upgrade"))
 
-	c := dialWS(t, wsURL(p, "/ws/up?api_key=secret-key&room=7"))
+	// The client cannot pose as the gateway's plugins.
+	c, _, err := websocket.Dial(ctx, wsURL(p, "/ws/up?api_key=secret-key&room=7"), &websocket.DialOptions{
+		HTTPHeader: http.Header{"X-Authorizer-Role": {"admin"}, "X-Connection-Id": {"forged"}, "X-Custom": {"kept"}},
+	})
+	require.NoError(t, err)
+	defer c.CloseNow()
 	ev = b.next(t, "/connect")
+	assert.Empty(t, ev.Header.Get("X-Authorizer-Role"))
+	assert.NotEqual(t, "forged", ev.Header.Get("X-Connection-Id"))
+	assert.Equal(t, "kept", ev.Header.Get("X-Custom"), "other handshake headers reach $connect")
 	id := ev.Header.Get("X-Connection-Id")
 	assert.NotEmpty(t, id)
 	assert.Equal(t, "$connect", ev.Header.Get("X-Route-Key"))
@@ -279,6 +296,21 @@ func TestWebSocketAPIHandshake(t *testing.T) {
 	assert.Equal(t, "MESSAGE", ev.Header.Get("X-Event-Type"))
 	assert.Equal(t, "echo", ev.Header.Get("X-Route-Key"))
 	assert.Equal(t, "acme", ev.Header.Get("X-Authorizer-Auth-Consumer"))
+
+	// allowed_origins: a page elsewhere is refused; the listed origin and
+	// clients without Origin (not browsers) are not.
+	for origin, want := range map[string]int{"https://evil.example.net": http.StatusForbidden, "https://app.example.com": http.StatusSwitchingProtocols, "": http.StatusSwitchingProtocols} {
+		hdr := http.Header{}
+		if origin != "" {
+			hdr.Set("Origin", origin)
+		}
+		oc, resp, err := websocket.Dial(ctx, wsURL(p, "/ws/origins"), &websocket.DialOptions{HTTPHeader: hdr})
+		require.NotNil(t, resp, "%s: %v", origin, err)
+		assert.Equal(t, want, resp.StatusCode, origin)
+		if oc != nil {
+			_ = oc.CloseNow()
+		}
+	}
 }
 
 func TestWebSocketAPIRouteSelection(t *testing.T) {

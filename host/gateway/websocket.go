@@ -198,6 +198,12 @@ func (i *wsUpstream) Invoke(ctx context.Context, ev *wsapi.Event) (*wsapi.Reply,
 			case "Connection", "Upgrade", "Host", "Content-Length", "Transfer-Encoding", "Keep-Alive", "Te", "Trailer":
 				continue
 			}
+			// The client must not pose as the gateway: X-Authorizer-* and
+			// X-Disconnect-* come only from the gateway (the other
+			// gateway headers are overwritten below).
+			if strings.HasPrefix(k, "X-Authorizer-") || strings.HasPrefix(k, "X-Disconnect-") {
+				continue
+			}
 			if !strings.HasPrefix(k, "Sec-Websocket-") || k == "Sec-Websocket-Protocol" {
 				h[k] = vs
 			}
