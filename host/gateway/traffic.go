@@ -13,6 +13,7 @@ import (
 	"github.com/wasmgate/gateway/host/cache"
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/kv"
+	"github.com/wasmgate/gateway/host/metrics"
 	"github.com/wasmgate/gateway/host/proxy"
 	"github.com/wasmgate/gateway/host/quota"
 	"github.com/wasmgate/gateway/host/ratelimit"
@@ -64,16 +65,7 @@ func newTrafficMetrics(reg prometheus.Registerer) *trafficMetrics {
 // registerCounterVec registers a counter vector, reusing an identical one
 // already registered (a reload builds a new generation on the same registry).
 func registerCounterVec(reg prometheus.Registerer, opts prometheus.CounterOpts, labels ...string) *prometheus.CounterVec {
-	cv := prometheus.NewCounterVec(opts, labels)
-	if err := reg.Register(cv); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
-	}
-	return cv
+	return metrics.Register(reg, prometheus.NewCounterVec(opts, labels))
 }
 
 // traffic is a generation's rate limiters and response cache store.

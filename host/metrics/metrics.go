@@ -7,6 +7,7 @@
 package metrics
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -168,4 +169,17 @@ func (rm *RouteMetrics) Observe(method string, status int, d time.Duration) {
 	}
 	c.(prometheus.Counter).Inc()
 	rm.duration.Observe(d.Seconds())
+}
+
+// Register registers c with reg and returns it, or returns the identical
+// collector registered before (by an earlier config generation). Metrics that
+// outlive reloads are registered this way.
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	var are prometheus.AlreadyRegisteredError
+	if err := reg.Register(c); errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	return c
 }

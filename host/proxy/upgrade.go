@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wasmgate/gateway/host/config"
+	"github.com/wasmgate/gateway/host/metrics"
 	"github.com/wasmgate/gateway/host/wsframe"
 )
 
@@ -266,21 +267,11 @@ func newTunnelMetrics(reg prometheus.Registerer) *tunnelMetrics {
 		}, []string{"upstream", "reason"}),
 	}
 	if reg != nil {
-		m.open = registerOrExisting(reg, m.open)
-		m.frames = registerOrExisting(reg, m.frames)
-		m.closes = registerOrExisting(reg, m.closes)
+		m.open = metrics.Register(reg, m.open)
+		m.frames = metrics.Register(reg, m.frames)
+		m.closes = metrics.Register(reg, m.closes)
 	}
 	return m
-}
-
-func registerOrExisting[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	var are prometheus.AlreadyRegisteredError
-	if err := reg.Register(c); errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	return c
 }
 
 func (f *Forwarder) upgradeFailed(w http.ResponseWriter, ex *Exchange, err error) {

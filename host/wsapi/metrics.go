@@ -1,9 +1,9 @@
 package wsapi
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wasmgate/gateway/host/metrics"
 )
 
 type hubMetrics struct {
@@ -44,24 +44,12 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 		}, []string{"api", "route"}),
 	}
 	if reg != nil {
-		m.open = register(reg, m.open)
-		m.handshakes = register(reg, m.handshakes)
-		m.messages = register(reg, m.messages)
-		m.messageErrors = register(reg, m.messageErrors)
-		m.closes = register(reg, m.closes)
-		m.integration = register(reg, m.integration)
+		m.open = metrics.Register(reg, m.open)
+		m.handshakes = metrics.Register(reg, m.handshakes)
+		m.messages = metrics.Register(reg, m.messages)
+		m.messageErrors = metrics.Register(reg, m.messageErrors)
+		m.closes = metrics.Register(reg, m.closes)
+		m.integration = metrics.Register(reg, m.integration)
 	}
 	return m
-}
-
-// register registers c or returns the identical collector registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	return c
 }
