@@ -13,7 +13,7 @@ PLUGIN_DIRS := $(sort $(dir $(wildcard examples/plugins/*/main.go plugins/*/main
 # Go function backends (docs/functions.md): every directory under examples/functions.
 FUNCTION_DIRS := $(sort $(dir $(wildcard examples/functions/*/main.go)))
 
-.PHONY: all build gateway demo-upstream plugins functions run validate test test-short bench vet fmt clean
+.PHONY: all build gateway demo-upstream plugins functions run chat validate test test-short bench vet fmt clean
 
 all: build
 
@@ -50,6 +50,11 @@ run: build
 	trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
 	./$(BIN)/gateway run --config $(CONFIG)
 
+# chat: the WebSocket chat example (examples/chat/README.md) on :8080; open
+# http://localhost:8080/chat in two tabs. Ctrl-C stops it.
+chat: gateway functions
+	./$(BIN)/gateway run --config examples/chat/chat.hcl
+
 validate: gateway
 	./$(BIN)/gateway validate --config $(CONFIG)
 
@@ -66,9 +71,13 @@ vet:
 	@test -z "$$(gofmt -l . | grep -v '^testdata/' )" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 
 # bench: Go micro-benchmarks of the hot paths, then the load benchmark on loopback
-# (backend direct vs a bare httputil.ReverseProxy vs the gateway, same run).
+# (backend direct vs a bare httputil.ReverseProxy vs the gateway, same run), then
+# the WebSocket ones: RSS and heap per idle connection, and message round trips
+# through a function and an upstream two-way route.
 BENCH_PKGS ?= ./host/... ./plugins/request-validator
 BENCH_ARGS ?=
+WS_IDLE_CONNS ?= 10000
+WS_RTT_ARGS ?= --conns 32 --duration 10s
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(BENCH_PKGS)
 	PLUGINS_DIR=$(CURDIR)/$(PLUGINS) FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench run --gateway $(BIN)/gateway \
@@ -86,6 +95,8 @@ bench: build
 		--target key-auth=builtin:auth.hcl:'/key?api_key=bench-key' \
 		--target jwt-rs256=builtin:auth.hcl:"/jwt?access_token=$$(cat cmd/loadbench/testdata/auth.token)" \
 		--idle 10000 $(BENCH_ARGS)
+	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsidle --gateway $(BIN)/gateway --conns $(WS_IDLE_CONNS)
+	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsrtt --gateway $(BIN)/gateway $(WS_RTT_ARGS)
 
 fmt:
 	gofmt -w .

@@ -23,7 +23,8 @@ const maxBackendSize = 64 << 20
 
 // backendHandler answers every request with 200 and backendBody; ?size=N
 // answers N bytes of JSON-ish filler instead and ?delay=D waits D (a Go
-// duration such as 2ms) first.
+// duration such as 2ms) first. A POST is answered with its own body (the
+// echo behind the WebSocket upstream route of wsrtt).
 type backendHandler struct {
 	body  []byte
 	clen  []string
@@ -46,6 +47,10 @@ func newBackendHandler() *backendHandler {
 
 func (h *backendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
+	if r.Method == http.MethodPost {
+		h.echo(w, r)
+		return
+	}
 	hdr["Content-Type"] = h.ctype
 	if r.URL.RawQuery == "" {
 		hdr["Content-Length"] = h.clen
@@ -90,6 +95,26 @@ func (h *backendHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(h.body)
 }
 
+// echo answers a POST with its body and Content-Type.
+func (h *backendHandler) echo(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBackendSize+1))
+	switch {
+	case err != nil:
+		http.Error(w, "read the body: "+err.Error(), http.StatusBadRequest)
+		return
+	case len(body) > maxBackendSize:
+		http.Error(w, fmt.Sprintf("body over %d bytes", maxBackendSize), http.StatusRequestEntityTooLarge)
+		return
+	}
+	hdr := w.Header()
+	if ct := r.Header["Content-Type"]; len(ct) > 0 {
+		hdr["Content-Type"] = ct
+	}
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
 // serveUntilDone listens on addr, prints "listening on ADDR" as the first line
 // of out, and serves h until ctx is done.
 func serveUntilDone(ctx context.Context, addr string, h http.Handler, out io.Writer) error {
@@ -120,7 +145,8 @@ func cmdBackend(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: loadbench backend [--addr 127.0.0.1:0]\n\n"+
-			"Serves 200 with a ~100-byte JSON body; ?size=N for N bytes, ?delay=2ms to wait first.\n"+
+			"Serves 200 with a ~100-byte JSON body; ?size=N for N bytes, ?delay=2ms to wait first;\n"+
+			"a POST gets its own body back.\n"+
 			"Prints \"listening on ADDR\" as its first line.\n\n")
 		fs.PrintDefaults()
 	}

@@ -10,6 +10,10 @@
 //	loadbench backend   [--addr 127.0.0.1:0]
 //	loadbench bareproxy --upstream URL [--addr 127.0.0.1:0]
 //	loadbench idle      --url URL --pid PID [--conns 10000] [--timeout 60s]
+//	loadbench wsidle    --gateway bin/gateway [--conns 10000] [--path /ws/fn]
+//	                    [--settle 30s] [--heap=true] [--json FILE]
+//	loadbench wsrtt     --gateway bin/gateway [--target name=/path]...
+//	                    [--conns 32] [--duration 10s] [--warmup 1s] [--json FILE]
 //
 // run starts the backend, the bare proxy and, with --gateway, one gateway
 // process per config template ("GATEWAY run --config FILE"), each in its own
@@ -39,4 +43,23 @@
 // on each and reports the server's VmRSS per idle connection; it raises
 // RLIMIT_NOFILE to the hard limit first. load runs the built-in generator
 // against one URL.
+//
+// wsidle and wsrtt measure managed WebSocket APIs. Each starts the backend and
+// one gateway on builtin:websocket.hcl (--template), which must serve GET
+// /ready. wsidle raises RLIMIT_NOFILE (the gateway inherits it), waits for
+// the gateway's VmRSS to settle, opens N connections with raw handshakes
+// (fixed Sec-WebSocket-Key; the 101 and its Sec-WebSocket-Accept are
+// checked), waits for VmRSS to settle again with every connection idle, and
+// reports VmRSS before, after and per connection with the gateway's
+// gateway_websocket_connections gauge from the admin /metrics. It then reads
+// /debug/pprof/goroutine?debug=1 and /debug/pprof/heap?debug=1&gc=1 from the
+// admin listener (after each VmRSS reading, so nothing is forced before one)
+// for runtime.MemStats deltas, the top in-use heap allocation sites and the
+// goroutines per connection; the heap sites are sampled unless the gateway
+// runs with GODEBUG=memprofilerate=1. wsrtt opens C connections (coder/websocket)
+// to each two-way route in turn; each sends {"action":"echo","n":N} and waits
+// for the reply, which must be the message itself, and reports messages/s and
+// round-trip p50, p90, p99 and max. Its default targets are the wsecho
+// function (/ws/fn) and an upstream route POSTing to the backend (/ws/upstream),
+// which answers a POST with its body.
 package main

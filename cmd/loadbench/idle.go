@@ -48,12 +48,8 @@ func runIdle(ctx context.Context, u *url.URL, conns, pid int) (*idleResult, erro
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("idle test against %s: only http:// URLs are supported", u)
 	}
-	limit, err := raiseNoFileLimit()
-	if err != nil {
+	if err := checkNoFileLimit(conns); err != nil {
 		return nil, err
-	}
-	if uint64(conns)+64 > limit {
-		return nil, fmt.Errorf("idle test: %d connections need more open files than the limit %d; lower --idle/--conns or raise the hard limit (ulimit -Hn)", conns, limit)
 	}
 	before, err := procStatusKB(pid, "VmRSS")
 	if err != nil {
@@ -64,55 +60,13 @@ func runIdle(ctx context.Context, u *url.URL, conns, pid int) (*idleResult, erro
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
 	req := buildRequest(u)
-
-	opened := make([]net.Conn, conns)
-	defer func() {
-		for _, c := range opened {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	var (
-		mu       sync.Mutex
-		failed   int
-		firstErr error
-		wg       sync.WaitGroup
-		next     = make(chan int)
-	)
-	const dialers = 64
-	for range dialers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rr := newRespReader(nil, 4<<10)
-			var resp response
-			d := net.Dialer{Timeout: 5 * time.Second}
-			for i := range next {
-				c, err := openIdle(ctx, &d, addr, req, rr, &resp)
-				mu.Lock()
-				if err != nil {
-					failed++
-					if firstErr == nil {
-						firstErr = err
-					}
-				} else {
-					opened[i] = c
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range conns {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	opened, failed, firstErr := openMany(ctx, conns, func() openFunc {
+		rr := newRespReader(nil, 4<<10)
+		var resp response
+		d := net.Dialer{Timeout: 5 * time.Second}
+		return func(ctx context.Context) (net.Conn, error) { return openIdle(ctx, &d, addr, req, rr, &resp) }
+	})
+	defer closeAll(opened)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("idle test against %s: stopped while opening connections: %w", u, err)
 	}
@@ -129,6 +83,76 @@ feed:
 		res.FirstError = firstErr.Error()
 	}
 	return res, nil
+}
+
+// checkNoFileLimit raises this process's open-file limit to the hard limit and
+// fails when conns connections, plus a margin, would not fit under it.
+func checkNoFileLimit(conns int) error {
+	limit, err := raiseNoFileLimit()
+	if err != nil {
+		return err
+	}
+	if uint64(conns)+64 > limit {
+		return fmt.Errorf("%d connections need more open files than the limit %d; lower --idle/--conns or raise the hard limit (ulimit -Hn)", conns, limit)
+	}
+	return nil
+}
+
+// openFunc opens one connection and leaves it open.
+type openFunc func(ctx context.Context) (net.Conn, error)
+
+// openDialers is how many connections openMany opens at once.
+const openDialers = 64
+
+// openMany opens n connections with openDialers goroutines, each calling the
+// openFunc that newOpen returned for it (so it can own scratch buffers). It
+// returns the connections, nil where opening failed, the number of failures
+// and the first error. It stops early when ctx is done.
+func openMany(ctx context.Context, n int, newOpen func() openFunc) (opened []net.Conn, failed int, firstErr error) {
+	opened = make([]net.Conn, n)
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		next = make(chan int)
+	)
+	for range openDialers {
+		open := newOpen()
+		wg.Go(func() {
+			for i := range next {
+				c, err := open(ctx)
+				mu.Lock()
+				if err != nil {
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+				} else {
+					opened[i] = c
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return opened, failed, firstErr
+}
+
+// closeAll closes every non-nil connection.
+func closeAll(conns []net.Conn) {
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
 }
 
 // openIdle dials addr, sends req and reads one complete response, leaving the

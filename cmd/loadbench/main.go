@@ -20,6 +20,8 @@ commands:
   backend    serve the fast benchmark backend
   bareproxy  serve a bare httputil.ReverseProxy (the baseline)
   idle       open many idle keep-alive connections and report the server's RSS per connection
+  wsidle     start the gateway, open many idle WebSocket connections and report its RSS and heap per connection
+  wsrtt      start the gateway and measure WebSocket round trips through two-way function and upstream routes
 
 run "loadbench <command> -h" for the flags of a command.
 `
@@ -47,6 +49,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return cmdBareproxy(ctx, args[1:], stdout, stderr)
 	case "idle":
 		return cmdIdle(ctx, args[1:], stdout, stderr)
+	case "wsidle":
+		return cmdWSIdle(ctx, args[1:], stdout, stderr)
+	case "wsrtt":
+		return cmdWSRTT(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

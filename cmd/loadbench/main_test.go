@@ -33,8 +33,10 @@ func TestMain(m *testing.M) {
 }
 
 // fakeGateway serves the rendered config template the way the real gateway
-// would for the built-in template: /plain proxied to the backend, /mock
-// answered itself. It fails if a placeholder was left unsubstituted.
+// would for the built-in templates: /plain proxied to the backend, /mock
+// answered itself, and with an admin_listen the WebSocket APIs of
+// websocket.hcl and the admin listener (serveFakeWebSocketAPIs). It fails if a
+// placeholder was left unsubstituted.
 func fakeGateway(ctx context.Context, args []string) int {
 	if len(args) != 2 || args[0] != "--config" {
 		fmt.Fprintf(os.Stderr, "fake gateway: want run --config FILE, got %q\n", args)
@@ -71,6 +73,14 @@ func fakeGateway(ctx context.Context, args []string) int {
 	mux.HandleFunc("GET /mock", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"mock":true}`))
 	})
+	if admin := regexp.MustCompile(`admin_listen\s*=\s*"([^"]+)"`).FindSubmatch(b); admin != nil {
+		stop, err := serveFakeWebSocketAPIs(mux, string(admin[1]), u)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fake gateway:", err)
+			return 1
+		}
+		defer stop()
+	}
 	if err := serveUntilDone(ctx, string(listen[1]), mux, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fake gateway:", err)
 		return 1

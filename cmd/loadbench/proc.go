@@ -24,6 +24,7 @@ type child struct {
 	cmd     *exec.Cmd
 	logPath string
 	addr    string        // host:port it serves on
+	admin   string        // host:port of a gateway's admin listener; "" for other children
 	exited  chan struct{} // closed once the process has been reaped
 	waitErr error         // set before exited is closed
 }

@@ -167,7 +167,8 @@ func writeMarkdown(w io.Writer, rep *report) {
 	}
 }
 
-func writeJSON(path string, rep *report) error {
+// writeJSON writes a report (of run, wsidle or wsrtt) to path as indented JSON.
+func writeJSON(path string, rep any) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the JSON report: %w", err)

@@ -189,15 +189,14 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 		os.RemoveAll(logDir)
 	}()
 
-	backend, err := startChild(ctx, "backend", self, []string{"backend", "--addr", "127.0.0.1:0"}, logDir, true, startupTimeout)
+	backend, err := startBackend(ctx, self, logDir)
+	if backend != nil {
+		children = append(children, backend)
+	}
 	if err != nil {
 		return err
 	}
-	children = append(children, backend)
 	backendURL := "http://" + backend.addr
-	if err := backend.waitReady(ctx, backendURL+"/", startupTimeout); err != nil {
-		return err
-	}
 	bare, err := startChild(ctx, "bareproxy", self, []string{"bareproxy", "--addr", "127.0.0.1:0", "--upstream", backendURL}, logDir, true, startupTimeout)
 	if err != nil {
 		return err
@@ -277,6 +276,17 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// startBackend starts `loadbench backend` (self is the loadbench binary) and
+// waits until it answers. The returned child is non-nil whenever a process was
+// started, even with an error, so the caller can stop it.
+func startBackend(ctx context.Context, self, logDir string) (*child, error) {
+	backend, err := startChild(ctx, "backend", self, []string{"backend", "--addr", "127.0.0.1:0"}, logDir, true, startupTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return backend, backend.waitReady(ctx, "http://"+backend.addr+"/", startupTimeout)
+}
+
 // procKey names the server process of a target: gateway targets sharing a
 // template share a process.
 func procKey(lt *liveTarget) string {
@@ -315,7 +325,7 @@ func startGateway(ctx context.Context, bin, tmplName, backendURL, logDir string,
 	if err != nil {
 		return nil, err
 	}
-	gw.addr = listen
+	gw.addr, gw.admin = listen, admin
 	return gw, nil
 }
 
