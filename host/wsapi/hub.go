@@ -204,6 +204,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	h.m.handshakes.WithLabelValues(api.Name, "accepted").Inc()
 	h.wg.Add(1)
 	h.m.open.WithLabelValues(api.Name).Inc()
+	h.logger.Info("websocket connected", "api", api.Name, "connection_id", c.ID, "source_ip", c.SourceIP, "request_id", hs.RequestID)
 	c.timer = time.AfterFunc(min(api.IdleTimeout, api.MaxDuration), c.checkLimits)
 	go h.serve(c)
 	return http.StatusSwitchingProtocols
@@ -267,6 +268,8 @@ func (h *Hub) finish(c *Conn, err error) {
 	api := c.api.Load()
 	h.m.open.WithLabelValues(api.Name).Dec()
 	h.m.closes.WithLabelValues(api.Name, strconv.Itoa(int(code))).Inc()
+	h.logger.Info("websocket disconnected", "api", api.Name, "connection_id", c.ID, "code", int(code), "reason", reason,
+		"duration_s", time.Since(c.ConnectedAt).Round(time.Millisecond).Seconds())
 	if reg := h.reg.Load(); reg != nil {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(h.ctx), 2*time.Second)
 		reg.unregister(ctx, c.ID)
