@@ -166,9 +166,6 @@ const (
 	FeatureMetrics  uint64 = 1 << 2 // metric_* are exported
 	// FeatureCryptoVerify: crypto_verify checks signatures natively.
 	FeatureCryptoVerify uint64 = 1 << 3
-	// FeatureConnections: connection_send and connection_close reach the
-	// clients of managed WebSocket APIs (the config declares one).
-	FeatureConnections uint64 = 1 << 4
 )
 
 // Host functions, imported from HostModule. Signatures use wasm types; "buf,
@@ -276,18 +273,6 @@ const (
 	FuncHTTPResponseHeader = "http_response_header"
 	// FuncHTTPResponseBody: (buf, limit) -> len.
 	FuncHTTPResponseBody = "http_response_body"
-
-	// FuncConnectionSend: (id_ptr, id_len, data_ptr, data_len) -> ResultOK |
-	// ResultNotFound (the connection is gone, 410 in the @connections API) |
-	// ResultTooLarge (over the API's max_message_size) | ResultUnavailable (no
-	// websocket_api configured) | ResultInvalid (delivery failed). Sends one
-	// message (text when UTF-8, else binary) to a WebSocket client on any
-	// gateway instance (FeatureConnections).
-	FuncConnectionSend = "connection_send"
-	// FuncConnectionClose: (id_ptr, id_len) -> ResultOK | ResultNotFound |
-	// ResultUnavailable. Closes a WebSocket connection (code 1000); its
-	// $disconnect route runs.
-	FuncConnectionClose = "connection_close"
 
 	// FuncCryptoVerify: (alg_ptr, alg_len, key_ptr, key_len, data_ptr,
 	// data_len, sig_ptr, sig_len) -> ResultOK | ResultBadSignature |

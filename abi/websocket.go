@@ -1,5 +1,28 @@
 package abi
 
+// Connections: host functions for reaching the clients of managed WebSocket
+// APIs (websocket_api). They belong with the function ABI: every gateway_v1
+// guest may import them, but the SDKs expose them for functions (the Go SDK's
+// function.SendToConnection); the plugin SDKs' constant tables mirror abi.go
+// only.
+const (
+	// FeatureConnections (a FuncFeatures bit): connection_send and
+	// connection_close reach clients (the config declares a websocket_api).
+	FeatureConnections uint64 = 1 << 4
+
+	// FuncConnectionSend: (id_ptr, id_len, data_ptr, data_len) -> ResultOK |
+	// ResultNotFound (the connection is gone, 410 in the @connections API) |
+	// ResultTooLarge (over the API's max_message_size) | ResultUnavailable (no
+	// websocket_api configured) | ResultInvalid (delivery failed). Sends one
+	// message (text when UTF-8, else binary) to a WebSocket client on any
+	// gateway instance.
+	FuncConnectionSend = "connection_send"
+	// FuncConnectionClose: (id_ptr, id_len) -> ResultOK | ResultNotFound |
+	// ResultUnavailable. Closes a WebSocket connection (code 1000); its
+	// $disconnect route runs.
+	FuncConnectionClose = "connection_close"
+)
+
 // WebSocketEvent is what a function behind a route of a websocket_api
 // receives: API Gateway's WebSocket event. EventType is CONNECT on the
 // handshake ($connect; Headers and QueryStringParameters are set), MESSAGE
