@@ -561,6 +561,13 @@ route "GET /svc/{proxy+}" {
 	cancel()
 	wg.Wait()
 	msg, _ := failMsg.Load().(string)
+	if fails.Load() > 0 { // show why: warnings, errors and the failed requests' log lines
+		for _, line := range strings.Split(p.Logs(), "\n") {
+			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"status":5`) {
+				t.Log(line)
+			}
+		}
+	}
 	assert.Zero(t, fails.Load(), "failed requests during reloads (last: %s)", msg)
 	assert.Greater(t, ok.Load(), int64(20))
 	_, sawA := seen.Load("a")
