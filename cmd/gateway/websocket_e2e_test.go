@@ -461,7 +461,19 @@ func TestWebSocketLimits(t *testing.T) {
 	assert.Equal(t, websocket.StatusMessageTooBig, code)
 	assert.Equal(t, "1009", b.next(t, "/disconnect").Header.Get("X-Disconnect-Status-Code"))
 
-	// Idle for idle_timeout (1.5 s): 1001; activity keeps it open.
+	// Pings keep a connection from idling out (idle_timeout 1.5 s)...
+	pinger := dialWS(t, wsURL(p, "/ws/small"))
+	pinger.CloseRead(context.Background()) // reads the pongs
+	for range 3 {
+		time.Sleep(700 * time.Millisecond)
+		pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		require.NoError(t, pinger.Ping(pctx), "a pinging client is not idle")
+		pcancel()
+	}
+	_ = pinger.Close(websocket.StatusNormalClosure, "")
+	assert.Equal(t, "1000", b.next(t, "/disconnect").Header.Get("X-Disconnect-Status-Code"))
+
+	// ... and so do messages; idle for idle_timeout: 1001.
 	c = dialWS(t, wsURL(p, "/ws/small"))
 	for range 3 {
 		time.Sleep(700 * time.Millisecond)

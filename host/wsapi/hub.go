@@ -166,6 +166,12 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 		InsecureSkipVerify: len(api.AllowedOrigins) == 0 || hasWildcard(api.AllowedOrigins),
 		OriginPatterns:     api.AllowedOrigins,
 		CompressionMode:    websocket.CompressionDisabled,
+		// A client's pings keep the connection from idling out (browsers
+		// cannot ping; other clients often do instead of sending messages).
+		OnPingReceived: func(context.Context, []byte) bool {
+			c.touch(time.Now())
+			return true
+		},
 	}
 	if subprotocol != "" {
 		opts.Subprotocols = []string{subprotocol}
