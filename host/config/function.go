@@ -41,12 +41,12 @@ type Function struct {
 	QueueTimeout time.Duration
 	// MinWarm instances are created when the config loads (default 1).
 	MinWarm int
-	// SoftTimeout (HCL strict_timeout = false) compiles the module without
-	// the interruption checks wazero puts at every loop, which run Go guests
-	// many times faster. A call past its Timeout then gets its 504 only once
-	// it returns, and an endless loop holds an instance and a CPU forever:
-	// for trusted functions only. false (the default) stops a runaway call
-	// at its deadline.
+	// SoftTimeout (HCL strict_timeout = false) never cuts a call short: a
+	// call past its Timeout gets its 504 only once it returns, and an
+	// endless loop holds an instance and a CPU forever. It is no faster than
+	// the default since interruption became cheap (host/wasm/interrupt.go);
+	// it remains for functions that must not be stopped mid-call. false (the
+	// default) stops a runaway call at its deadline.
 	SoftTimeout bool
 	Range       hcl.Range
 }

@@ -14,4 +14,13 @@
 // misuse the instance is closed and never pooled again; the pool refills
 // lazily. Faults are counted in gateway_plugin_faults_total{plugin,phase,reason}
 // and logged with the plugin name and phase.
+//
+// Deadlines: every module is rewritten at load by internal/interrupt, which
+// adds an interrupt flag checked at every loop and at function entries, and
+// runs on a runtime without wazero's WithCloseOnContextDone (which costs Go
+// guests 4-7x their speed). instance.call sets the flag when the call's
+// context ends, and the guest traps at its next check; the call fails as it
+// would have under WithCloseOnContextDone. A module the rewriter rejects
+// runs, unchanged, on a runtime with WithCloseOnContextDone, and its load
+// logs why.
 package wasm

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/config"
@@ -201,6 +200,9 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 		sem: make(chan struct{}), idle: make(chan *instance),
 		metricIDs: make(map[string]int32), closed: make(chan struct{}),
 	}
+	if cfg.SoftTimeout {
+		p.interruption = interruptNone
+	}
 	f.p = p
 	vecs, err := h.functionVecs()
 	if err != nil {
@@ -220,16 +222,8 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w; check the function's source path", cfg.Source, err)
 	}
-	if cfg.SoftTimeout {
-		p.rt, err = h.fastRuntime(ctx, p.pages)
-	} else {
-		p.rt, err = h.runtime(ctx, p.pages)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.compiled, err = p.rt.CompileModule(ctx, bin); err != nil {
-		return f, fmt.Errorf("compile %s: %w; rebuild it as a wasm32 module (e.g. GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)", cfg.Source, err)
+	if err := h.compile(ctx, p, bin); err != nil {
+		return f, err
 	}
 	if err := validateFunction(p.compiled); err != nil {
 		return f, fmt.Errorf("%s: %w", cfg.Source, err)
@@ -251,37 +245,6 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 		f.idle <- fi
 	}
 	return f, nil
-}
-
-// fastRuntime returns the runtime without interruption checks for a memory
-// limit, creating it on first use (config.Function.SoftTimeout).
-func (h *Host) fastRuntime(ctx context.Context, pages uint32) (wazero.Runtime, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, errors.New("wasm host is closed")
-	}
-	if r, ok := h.fastRuntimes[pages]; ok {
-		return r, nil
-	}
-	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(pages)
-	if h.cache != nil {
-		cfg = cfg.WithCompilationCache(h.cache)
-	}
-	r := wazero.NewRuntimeWithConfig(ctx, cfg)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
-		_ = r.Close(ctx)
-		return nil, fmt.Errorf("instantiate %s: %w", abi.WASIModule, err)
-	}
-	if err := instantiateHostModule(ctx, r); err != nil {
-		_ = r.Close(ctx)
-		return nil, fmt.Errorf("instantiate host module %s: %w", abi.HostModule, err)
-	}
-	if h.fastRuntimes == nil {
-		h.fastRuntimes = make(map[uint32]wazero.Runtime)
-	}
-	h.fastRuntimes[pages] = r
-	return r, nil
 }
 
 // validateFunction checks a compiled module against the function ABI.
@@ -448,12 +411,12 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	callCtx, cancel := context.WithTimeout(callCtx, f.timeout)
 	in.stack[0] = api.EncodeI32(int32(len(event)))
 	start := time.Now()
-	err = fi.handle.CallWithStack(callCtx, in.stack[:])
+	err = in.call(callCtx, fi.handle, in.stack[:])
 	elapsed := time.Since(start)
 	cause := callCtx.Err()
 	cancel()
 	if err == nil && f.cfg.SoftTimeout && elapsed > f.timeout {
-		// Without interruption checks the call ran to completion; it is
+		// Nothing interrupts a soft call, so it ran to completion; it is
 		// still a timeout, and the instance is discarded like one.
 		cause, err = context.DeadlineExceeded, fmt.Errorf("ran %s, past its %s timeout", elapsed.Round(time.Millisecond), f.timeout)
 	}

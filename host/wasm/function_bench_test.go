@@ -41,7 +41,7 @@ func benchFunction(b *testing.B, src string, soft bool) {
 // BenchmarkFunctionInvoke measures one warm invocation: acquire, handle_event,
 // response decode. wat-hello is the host overhead alone; go-sdk adds a Go
 // guest decoding the event and encoding a response. "soft" is strict_timeout
-// = false: no interruption checks at the guest's loops.
+// = false: the same instrumented module, with its interrupt flag never armed.
 func BenchmarkFunctionInvoke(b *testing.B) {
 	b.Run("wat-hello", func(b *testing.B) { benchFunction(b, watPlugin(b, "fn_hello"), false) })
 	b.Run("go-sdk", func(b *testing.B) { benchFunction(b, goFunction(b), false) })

@@ -63,8 +63,8 @@ type Options struct {
 }
 
 // Host owns the wazero runtimes of one config generation: one runtime per
-// distinct plugin memory limit (wazero limits memory per runtime), all sharing
-// one compilation cache.
+// distinct plugin memory limit (wazero limits memory per runtime) and
+// interruption (runtimeKey), all sharing one compilation cache.
 type Host struct {
 	opts      Options
 	logger    *slog.Logger
@@ -74,14 +74,12 @@ type Host struct {
 	metrics   *metricRegistry
 
 	mu       sync.Mutex
-	runtimes map[uint32]wazero.Runtime // by memory limit in pages
+	runtimes map[runtimeKey]wazero.Runtime
 	plugins  []*Plugin
 	closed   bool
 	// functions and fnVecs: function backends (function.go).
 	functions []*Function
 	fnVecs    *functionVecs
-	// fastRuntimes run functions without interruption checks, by memory limit.
-	fastRuntimes map[uint32]wazero.Runtime
 }
 
 // New returns a Host. Plugins are added with Load.
@@ -99,7 +97,7 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 		opts:      opts,
 		logger:    opts.Logger,
 		upstreams: make(map[string]bool, len(opts.Upstreams)),
-		runtimes:  make(map[uint32]wazero.Runtime),
+		runtimes:  make(map[runtimeKey]wazero.Runtime),
 	}
 	for _, u := range opts.Upstreams {
 		h.upstreams[u] = true
@@ -147,19 +145,20 @@ func register(reg prometheus.Registerer, c prometheus.Collector) (prometheus.Col
 	return c, err
 }
 
-// runtime returns the runtime for a memory limit, creating it on first use.
-func (h *Host) runtime(ctx context.Context, pages uint32) (wazero.Runtime, error) {
+// runtime returns the runtime for a memory limit and interruption, creating
+// it on first use.
+func (h *Host) runtime(ctx context.Context, key runtimeKey) (wazero.Runtime, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, errors.New("wasm host is closed")
 	}
-	if r, ok := h.runtimes[pages]; ok {
+	if r, ok := h.runtimes[key]; ok {
 		return r, nil
 	}
 	cfg := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(pages)
+		WithCloseOnContextDone(key.closeOnDone).
+		WithMemoryLimitPages(key.pages)
 	if h.cache != nil {
 		cfg = cfg.WithCompilationCache(h.cache)
 	}
@@ -172,14 +171,20 @@ func (h *Host) runtime(ctx context.Context, pages uint32) (wazero.Runtime, error
 		_ = r.Close(ctx)
 		return nil, fmt.Errorf("instantiate host module %s: %w", abi.HostModule, err)
 	}
-	h.runtimes[pages] = r
+	h.runtimes[key] = r
 	return r, nil
 }
 
+// moduleConfig returns p's module config. An instrumented module is
+// instantiated without start functions: instance.initialize calls them.
 func (h *Host) moduleConfig(p *Plugin) wazero.ModuleConfig {
+	start := []string{abi.ExportInitialize}
+	if p.instrumented {
+		start = nil
+	}
 	return wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions(abi.ExportInitialize).
+		WithStartFunctions(start...).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader).
@@ -197,8 +202,6 @@ func (h *Host) Close(ctx context.Context) error {
 	h.closed = true
 	plugins, runtimes, functions := h.plugins, h.runtimes, h.functions
 	h.plugins, h.runtimes, h.functions = nil, nil, nil
-	fast := h.fastRuntimes
-	h.fastRuntimes = nil
 	h.mu.Unlock()
 
 	var errs []error
@@ -209,11 +212,6 @@ func (h *Host) Close(ctx context.Context) error {
 		f.close(ctx)
 	}
 	for _, r := range runtimes {
-		if err := r.Close(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	for _, r := range fast {
 		if err := r.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
@@ -24,6 +25,13 @@ type instance struct {
 	// Per-call state, reset by each Run.
 	ex     *pipeline.Exchange
 	misuse error // set by a host function before it traps
+
+	// The interrupt flag of an interruptFlag instance (nil otherwise), the
+	// context.AfterFunc that sets it, and the set that has not finished
+	// (instance.call).
+	flag      api.MutableGlobal
+	interrupt func()
+	pending   sync.WaitGroup
 
 	// Configure-time state.
 	configuring bool
@@ -74,6 +82,9 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	ctx = context.WithValue(ctx, instanceKey{}, in)
 	in.configuring = true
 	mod, err := p.rt.InstantiateModule(ctx, p.compiled, p.modCfg)
+	if err == nil && p.instrumented {
+		err = in.initialize(ctx, mod)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("instantiate (%s): did not finish within %s: %w; make its initialization terminate", abi.ExportInitialize, p.h.opts.InstantiateTimeout, err)
@@ -87,7 +98,7 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	}
 	if f := mod.ExportedFunction(abi.ExportOnConfigure); f != nil {
 		in.stack[0] = api.EncodeI32(int32(len(p.cfg.ConfigJSON)))
-		err := f.CallWithStack(ctx, in.stack[:])
+		err := in.call(ctx, f, in.stack[:])
 		if err != nil {
 			_ = mod.Close(ctx)
 			if ctx.Err() != nil {
@@ -119,7 +130,7 @@ func (in *instance) Run(ctx context.Context, phase pipeline.Phase, ex *pipeline.
 	}
 	in.ex, in.misuse = ex, nil
 	callCtx, cancel := context.WithTimeout(context.WithValue(ctx, instanceKey{}, in), in.p.timeout)
-	err := in.fns[idx].CallWithStack(callCtx, in.stack[:])
+	err := in.call(callCtx, in.fns[idx], in.stack[:])
 	cause := callCtx.Err()
 	cancel()
 	in.ex = nil

@@ -65,6 +65,11 @@ type Plugin struct {
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
 	phases   pipeline.Phase
+	// interruption is how calls are stopped at their deadline; compile
+	// may change interruptFlag to interruptClose.
+	interruption interruption
+	// instrumented: compiled from interrupt.Instrument's output.
+	instrumented bool
 
 	sem  chan struct{}  // one token per live instance
 	idle chan *instance // pooled instances
@@ -146,11 +151,8 @@ func (h *Host) load(ctx context.Context, cfg *config.Plugin) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w; check the plugin's source path", cfg.Source, err)
 	}
-	if p.rt, err = h.runtime(ctx, p.pages); err != nil {
-		return nil, err
-	}
-	if p.compiled, err = p.rt.CompileModule(ctx, bin); err != nil {
-		return p, fmt.Errorf("compile %s: %w; rebuild it as a wasm32 module (e.g. GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)", cfg.Source, err)
+	if err := h.compile(ctx, p, bin); err != nil {
+		return p, err
 	}
 	exported, err := validate(p.compiled)
 	if err != nil {

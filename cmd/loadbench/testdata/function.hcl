@@ -3,7 +3,7 @@
 # bin/functions).
 #
 #   /hello       answered by the hello Wasm function (examples/functions/hello)
-#   /hello-soft  the same with strict_timeout = false (no loop interruption checks)
+#   /hello-soft  the same with strict_timeout = false (calls never cut short)
 #   /mock   answered by a mock integration (the baseline of this process)
 
 gateway {

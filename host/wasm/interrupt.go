@@ -1,0 +1,165 @@
+package wasm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/host/wasm/internal/interrupt"
+)
+
+// interruption is how a call into a module is stopped at its deadline.
+type interruption int
+
+const (
+	// interruptFlag: the module was rewritten by package interrupt and runs
+	// on a runtime without wazero's checks; a call is stopped by setting the
+	// instance's interrupt flag when its context ends (instance.call).
+	interruptFlag interruption = iota
+	// interruptClose: wazero's WithCloseOnContextDone, for modules the
+	// rewriter rejects. It costs Go guests 4-7x their speed.
+	interruptClose
+	// interruptNone: nothing stops a call (functions with strict_timeout =
+	// false); it runs to completion. The module is still rewritten when it
+	// can be, for the periodic exits into Go that let the process collect
+	// garbage while the call runs, but its flag is never set.
+	interruptNone
+)
+
+func (i interruption) String() string {
+	switch i {
+	case interruptFlag:
+		return "flag"
+	case interruptClose:
+		return "close-on-context-done"
+	default:
+		return "none"
+	}
+}
+
+// runtimeKey selects one of a Host's runtimes: wazero limits memory per
+// runtime, and WithCloseOnContextDone applies to a whole runtime.
+type runtimeKey struct {
+	pages       uint32
+	closeOnDone bool
+}
+
+// compile compiles bin for p (its source, memory limit and requested
+// p.interruption) and sets p.rt, p.compiled and p.instrumented. It compiles
+// the module as rewritten by interrupt.Instrument, on a runtime without
+// wazero's checks. If the rewriter rejects the module, it logs why and
+// compiles the module unchanged, with interruptClose instead of
+// interruptFlag.
+func (h *Host) compile(ctx context.Context, p *Plugin, bin []byte) error {
+	instrumented, reason := interrupt.Instrument(bin)
+	if reason == nil && runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		// wazero interprets there, reading globals with plain Go loads that
+		// would race with the flag's store.
+		reason = fmt.Errorf("wazero has no compiler for GOARCH=%s", runtime.GOARCH)
+	}
+	if reason == nil {
+		rt, err := h.runtime(ctx, runtimeKey{pages: p.pages})
+		if err != nil {
+			return err
+		}
+		compiled, err := rt.CompileModule(ctx, instrumented)
+		if err == nil {
+			p.rt, p.compiled, p.instrumented = rt, compiled, true
+			return nil
+		}
+		reason = fmt.Errorf("the instrumented module does not compile: %w", err)
+	}
+	if p.interruption == interruptFlag {
+		p.interruption = interruptClose
+	}
+	var err error
+	if p.rt, err = h.runtime(ctx, runtimeKey{pages: p.pages, closeOnDone: p.interruption == interruptClose}); err != nil {
+		return err
+	}
+	if p.compiled, err = p.rt.CompileModule(ctx, bin); err != nil {
+		return fmt.Errorf("compile %s: %w; rebuild it as a wasm32 module (e.g. GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)", p.cfg.Source, err)
+	}
+	h.logger.WarnContext(ctx, "module not instrumented for cheap interruption; it runs with wazero's slower checks or, with strict_timeout = false, none",
+		"plugin", p.name, "source", p.cfg.Source, "reason", reason)
+	return nil
+}
+
+// initialize finishes instantiating an instrumented module, which was
+// instantiated without start functions: for interruptFlag it resolves the
+// interrupt flag, then it calls the former start section's function and
+// _initialize, as InstantiateModule would have, each stoppable through the
+// flag. It closes mod on error.
+func (in *instance) initialize(ctx context.Context, mod api.Module) error {
+	if in.p.interruption == interruptFlag {
+		flag, ok := mod.ExportedGlobal(interrupt.FlagExport).(api.MutableGlobal)
+		if !ok {
+			_ = mod.Close(ctx)
+			return fmt.Errorf("the instrumented module exports no mutable global %q", interrupt.FlagExport)
+		}
+		in.flag = flag
+		in.interrupt = func() {
+			flag.Set(1)
+			in.pending.Done()
+		}
+	}
+	for _, name := range [...]string{interrupt.StartExport, abi.ExportInitialize} {
+		f := mod.ExportedFunction(name)
+		if f == nil {
+			continue
+		}
+		if err := in.call(ctx, f, nil); err != nil {
+			_ = mod.Close(ctx)
+			var exit *sys.ExitError
+			if errors.As(err, &exit) {
+				if exit.ExitCode() == 0 { // proc_exit(0) succeeds, as in InstantiateModule
+					return nil
+				}
+				return err
+			}
+			return fmt.Errorf("function %s failed: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// call calls f with stack. For an interruptFlag instance it sets the
+// interrupt flag when ctx ends, so that the guest traps at its next check;
+// the error is then the one wazero returns for a module closed by
+// WithCloseOnContextDone (a *sys.ExitError for the context's error), so both
+// kinds of instance fail alike. Either way the flag is 0 again on return: a
+// call that returned normally leaves the instance reusable.
+func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) error {
+	if in.flag == nil {
+		return f.CallWithStack(ctx, stack)
+	}
+	if ctx.Err() != nil {
+		return interruptedError(ctx)
+	}
+	in.pending.Add(1)
+	stop := context.AfterFunc(ctx, in.interrupt)
+	err := f.CallWithStack(ctx, stack)
+	if stop() {
+		in.pending.Done()
+		return err
+	}
+	in.pending.Wait() // in.interrupt has set the flag and returned
+	in.flag.Set(0)
+	if err != nil && in.misuse == nil {
+		err = interruptedError(ctx)
+	}
+	return err
+}
+
+// interruptedError is the error wazero returns for a call into a module that
+// WithCloseOnContextDone closed when ctx ended.
+func interruptedError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return sys.NewExitError(sys.ExitCodeDeadlineExceeded)
+	}
+	return sys.NewExitError(sys.ExitCodeContextCanceled)
+}
