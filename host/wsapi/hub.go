@@ -180,7 +180,12 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	// the client sees the 101: a backend told by $connect may send to it at
 	// once (the send waits for ready).
 	h.mu.Lock()
+	if h.closing.Load() { // checked under mu: Shutdown's Wait never races this Add
+		h.mu.Unlock()
+		return writeError(w, http.StatusServiceUnavailable, "Service Unavailable", hs.RequestID)
+	}
 	h.conns[c.ID] = c
+	h.wg.Add(1)
 	h.mu.Unlock()
 	reg := h.reg.Load()
 	if reg != nil {
@@ -197,6 +202,7 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 			reg.unregister(context.WithoutCancel(h.ctx), c.ID)
 		}
 		close(c.ready)
+		h.wg.Done()
 		h.m.handshakes.WithLabelValues(api.Name, "failed").Inc()
 		h.logger.Info("websocket handshake refused", "api", api.Name, "request_id", hs.RequestID, "error", err)
 		if ws != nil {
@@ -208,7 +214,6 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	c.ws, c.fc = ws, hw.fc
 	close(c.ready)
 	h.m.handshakes.WithLabelValues(api.Name, "accepted").Inc()
-	h.wg.Add(1)
 	h.m.open.WithLabelValues(api.Name).Inc()
 	h.logger.Info("websocket connected", "api", api.Name, "connection_id", c.ID, "source_ip", c.SourceIP, "request_id", hs.RequestID)
 	c.timer = time.AfterFunc(min(api.IdleTimeout, api.MaxDuration), c.checkLimits)
@@ -428,14 +433,15 @@ func (h *Hub) local(id string) *Conn {
 // Shutdown closes every connection with 1001, waits for their $disconnect
 // calls until ctx ends, then leaves the shared registry.
 func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
 	if !h.closing.CompareAndSwap(false, true) {
+		h.mu.Unlock()
 		return nil
 	}
-	h.mu.RLock()
 	for _, c := range h.conns {
 		c.closeWith(websocket.StatusGoingAway, "the gateway is shutting down")
 	}
-	h.mu.RUnlock()
+	h.mu.Unlock()
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	var err error
