@@ -157,6 +157,16 @@ func (c *Chain) Handle(w http.ResponseWriter, r *http.Request, info *Request, ne
 		r.TransferEncoding = nil
 	}
 
+	// Plugins without a response or log phase are done: their instances go
+	// back to the pool before the upstream exchange, which may take long, so
+	// a small pool serves many requests in flight.
+	for i, p := range c.plugins {
+		if st.inst[i] != nil && p.Phases()&(PhaseResponseHeaders|PhaseResponseBody|PhaseLog) == 0 {
+			st.inst[i].Release(ctx)
+			st.inst[i] = nil
+		}
+	}
+
 	// Final handler, then response phases.
 	st.cw.reset(w, st, c.phases&PhaseResponseBody != 0)
 	next.ServeHTTP(&st.cw, r)

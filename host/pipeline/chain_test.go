@@ -234,3 +234,25 @@ func TestRequestProperties(t *testing.T) {
 	_, ok = r.Param("x")
 	assert.False(t, ok)
 }
+
+// TestChainReleasesRequestOnlyPluginsBeforeNext checks that a plugin with
+// request phases only gives its instance back before the final handler
+// runs (an upstream exchange may be long), while a plugin with a response
+// phase keeps its instance until the response.
+func TestChainReleasesRequestOnlyPluginsBeforeNext(t *testing.T) {
+	var trace []string
+	reqOnly := &fakePlugin{name: "auth", phases: PhaseRequestHeaders, trace: &trace}
+	withResp := &fakePlugin{name: "tag", phases: PhaseRequestHeaders | PhaseResponseHeaders, trace: &trace}
+	c := New([]Plugin{reqOnly, withResp}, Options{})
+	var liveInNext [2]int
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		liveInNext = [2]int{reqOnly.live, withResp.live}
+		_, _ = io.WriteString(w, "upstream")
+	})
+	rec := httptest.NewRecorder()
+	c.Handle(rec, httptest.NewRequest(http.MethodGet, "/", nil), nil, next)
+	assert.Equal(t, [2]int{0, 1}, liveInNext, "instances held while the final handler runs (auth, tag)")
+	assert.Equal(t, 0, reqOnly.live)
+	assert.Equal(t, 0, withResp.live)
+	assert.Equal(t, "auth:on_request_headers tag:on_request_headers tag:on_response_headers", strings.Join(trace, " "))
+}
