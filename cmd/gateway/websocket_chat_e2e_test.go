@@ -110,6 +110,12 @@ func TestWebSocketChatFunction(t *testing.T) {
 	assert.Equal(t, chatMsg{Type: "left", Name: "bob"}, readChat(t, ann))
 	writeWS(t, ann, `{"action":"who"}`)
 	assert.Equal(t, []string{"ann"}, readChat(t, ann).Names)
+
+	// The function closes a connection with connection_close.
+	writeWS(t, ann, `{"action":"leave"}`)
+	code, reason := closeStatus(t, ann, 10*time.Second)
+	assert.Equal(t, websocket.StatusNormalClosure, code)
+	assert.Equal(t, "disconnected by the @connections API", reason)
 }
 
 func TestWebSocketMultiInstance(t *testing.T) {

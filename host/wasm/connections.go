@@ -33,19 +33,18 @@ const connectionCallTimeout = 10 * time.Second
 
 func hostConnectionSend(ctx context.Context, in *instance, s []uint64) {
 	id := string(in.read(abi.FuncConnectionSend, s[0], s[1]))
-	data := in.read(abi.FuncConnectionSend, s[2], s[3])
-	conns := in.p.h.opts.Connections
-	if conns == nil {
-		s[0] = api.EncodeI32(abi.ResultUnavailable)
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, connectionCallTimeout)
-	defer cancel()
-	s[0] = api.EncodeI32(connectionResult(conns.Send(ctx, id, append([]byte(nil), data...))))
+	data := append([]byte(nil), in.read(abi.FuncConnectionSend, s[2], s[3])...)
+	connectionCall(ctx, in, s, func(ctx context.Context, c Connections) error { return c.Send(ctx, id, data) })
 }
 
 func hostConnectionClose(ctx context.Context, in *instance, s []uint64) {
 	id := string(in.read(abi.FuncConnectionClose, s[0], s[1]))
+	connectionCall(ctx, in, s, func(ctx context.Context, c Connections) error { return c.Disconnect(ctx, id) })
+}
+
+// connectionCall runs call on the host's Connections within
+// connectionCallTimeout and stores its Result in s[0].
+func connectionCall(ctx context.Context, in *instance, s []uint64, call func(context.Context, Connections) error) {
 	conns := in.p.h.opts.Connections
 	if conns == nil {
 		s[0] = api.EncodeI32(abi.ResultUnavailable)
@@ -53,7 +52,7 @@ func hostConnectionClose(ctx context.Context, in *instance, s []uint64) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, connectionCallTimeout)
 	defer cancel()
-	s[0] = api.EncodeI32(connectionResult(conns.Disconnect(ctx, id)))
+	s[0] = api.EncodeI32(connectionResult(call(ctx, conns)))
 }
 
 func connectionResult(err error) int32 {

@@ -12,7 +12,8 @@
 //	  route "$default"    { function = function.chat  two_way = true }
 //	}
 //
-// Clients send {"action":"sendMessage","text":"hi"} and {"action":"who"};
+// Clients send {"action":"sendMessage","text":"hi"}, {"action":"who"} and
+// {"action":"leave"} (the function closes the connection with connection_close);
 // everyone receives {"type":"message","from":"ann","text":"hi","at":...},
 // {"type":"joined","name":"ann"} and {"type":"left","name":"ann"}.
 package main
@@ -96,7 +97,14 @@ func handle(_ context.Context, ev function.WebSocketEvent) (function.Response, e
 		}
 		return function.JSON(200, map[string]any{"type": "who", "names": names}), nil
 	default:
-		return function.JSON(200, map[string]any{"type": "error", "message": "unknown action; send {\"action\":\"sendMessage\",\"text\":\"...\"} or {\"action\":\"who\"}"}), nil
+		var msg struct {
+			Action string `json:"action"`
+		}
+		if json.Unmarshal([]byte(ev.Body), &msg) == nil && msg.Action == "leave" {
+			// The gateway closes the connection (1000); $disconnect tells the room.
+			return function.Response{StatusCode: 200}, function.CloseConnection(rc.ConnectionID)
+		}
+		return function.JSON(200, map[string]any{"type": "error", "message": "unknown action; send {\"action\":\"sendMessage\",\"text\":\"...\"}, {\"action\":\"who\"} or {\"action\":\"leave\"}"}), nil
 	}
 }
 
