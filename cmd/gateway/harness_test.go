@@ -108,6 +108,18 @@ func startGatewayFile(t *testing.T, path string) *proc {
 		close(p.exited)
 	}()
 	t.Cleanup(p.kill)
+	t.Cleanup(func() {
+		// A failed test shows what the gateway warned about: plugin faults,
+		// timeouts, upstream errors.
+		if !t.Failed() {
+			return
+		}
+		for _, line := range strings.Split(p.Logs(), "\n") {
+			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+				t.Logf("gateway: %s", line)
+			}
+		}
+	})
 	// Generous: on a machine with a cold cache, a race-enabled gateway compiles
 	// every plugin of the config before it listens (wazero's compilation cache
 	// makes later starts fast).
