@@ -489,6 +489,7 @@ gateway {
 }
 plugin "tag" {
   source = "${ADD_HEADER}"
+  limits { timeout = "5s" } # tests reloads, not the 50 ms default deadline (-race on 2 busy cores)
   config = {
     response = { "X-Generation" = "${BACKEND}" }
   }

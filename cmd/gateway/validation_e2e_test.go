@@ -39,6 +39,7 @@ gateway {
 }
 plugin "responses" {
   source = "${RESPONSES}"
+  limits { timeout = "5s" } # tests behaviour, not the 50 ms default deadline (-race on 2 busy cores)
   config = {
     responses = {
       "5xx" = { status = 503, body = "{\"error\":\"$${message}\",\"id\":\"$${requestId}\"}" }
@@ -47,6 +48,7 @@ plugin "responses" {
 }
 plugin "validate" {
   source = "${VALIDATOR}"
+  limits { timeout = "5s" } # tests behaviour, not the 50 ms default deadline (-race on 2 busy cores)
   config = {
     schema        = file("${SCHEMA}")
     content_types = ["application/json"]
@@ -56,6 +58,7 @@ plugin "validate" {
 }
 plugin "transform" {
   source = "${TRANSFORM}"
+  limits { timeout = "5s" } # tests behaviour, not the 50 ms default deadline (-race on 2 busy cores)
   config = {
     stage_variables = { env = "e2e" }
     request = {
@@ -67,6 +70,7 @@ plugin "transform" {
 }
 plugin "small" {
   source = "${SIZE}"
+  limits { timeout = "5s" } # tests behaviour, not the 50 ms default deadline (-race on 2 busy cores)
   config = {
     max_bytes     = 64
     content_types = ["application/json"]
@@ -74,6 +78,7 @@ plugin "small" {
 }
 plugin "xml" {
   source = "${XML}"
+  limits { timeout = "5s" } # tests behaviour, not the 50 ms default deadline (-race on 2 busy cores)
   config = { request = "json-to-xml" }
 }
 upstream "be" {
