@@ -45,14 +45,14 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": opts.Version})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": opts.Version})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if opts.Ready != nil && opts.Ready() {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+			WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 			return
 		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
 	})
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", opts.Metrics)
@@ -60,7 +60,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
 		b, err := opts.Config()
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "render config: " + err.Error()})
+			WriteJSON(w, http.StatusInternalServerError, map[string]string{"message": "render config: " + err.Error()})
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -68,7 +68,7 @@ func New(opts Options) http.Handler {
 	})
 	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
 		if opts.Reload == nil {
-			writeJSON(w, http.StatusNotImplemented, map[string]string{"message": "reload is not available"})
+			WriteJSON(w, http.StatusNotImplemented, map[string]string{"message": "reload is not available"})
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
@@ -78,15 +78,17 @@ func New(opts Options) http.Handler {
 			if errors.Is(err, context.DeadlineExceeded) {
 				status = http.StatusGatewayTimeout
 			}
-			writeJSON(w, status, map[string]string{"message": "reload rejected", "error": err.Error()})
+			WriteJSON(w, status, map[string]string{"message": "reload rejected", "error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"message": "reloaded"})
+		WriteJSON(w, http.StatusOK, map[string]string{"message": "reloaded"})
 	})
 	return mux
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with status and v as JSON (one line). The admin API and
+// the endpoints the gateway adds to it (api keys, @connections) all use it.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wasmgate/gateway/host/admin"
 	"github.com/wasmgate/gateway/host/quota"
 )
 
@@ -50,13 +51,7 @@ func (g *Gateway) adminTraffic(w http.ResponseWriter) (*generation, *traffic) {
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {
-	adminJSON(w, status, map[string]string{"message": msg})
-}
-
-func adminJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	admin.WriteJSON(w, status, map[string]string{"message": msg})
 }
 
 // readBody decodes a small JSON request body into v.
@@ -105,7 +100,7 @@ func (g *Gateway) createKey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		t.keys.forget()
-		adminJSON(w, http.StatusCreated, struct {
+		admin.WriteJSON(w, http.StatusCreated, struct {
 			Key string `json:"key"`
 			*apiKey
 		}{key, rec})
@@ -127,7 +122,7 @@ func (g *Gateway) getKey(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		adminError(w, http.StatusNotFound, fmt.Sprintf("no api key has id %q", r.PathValue("id")))
 	default:
-		adminJSON(w, http.StatusOK, k)
+		admin.WriteJSON(w, http.StatusOK, k)
 	}
 }
 
@@ -185,7 +180,7 @@ func (g *Gateway) setKeyPlan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.keys.forget()
-	adminJSON(w, http.StatusOK, k)
+	admin.WriteJSON(w, http.StatusOK, k)
 }
 
 func (g *Gateway) keyUsage(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +252,7 @@ func (g *Gateway) keyUsage(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Quota = &quotaDoc{Limit: p.cfg.Quota.Limit, Used: u.Used, Remaining: max(p.cfg.Quota.Limit-u.Used, 0), Period: string(p.period), ResetAt: u.ResetAt}
 	}
-	adminJSON(w, http.StatusOK, out)
+	admin.WriteJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) invalidateCache(w http.ResponseWriter, r *http.Request) {
@@ -287,5 +282,5 @@ func (g *Gateway) invalidateCache(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	adminJSON(w, http.StatusOK, map[string]int{"deleted": n})
+	admin.WriteJSON(w, http.StatusOK, map[string]int{"deleted": n})
 }

@@ -1,11 +1,12 @@
 package wsapi
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/wasmgate/gateway/host/admin"
 )
 
 // maxPostBytes caps what POST @connections reads before checking the
@@ -27,11 +28,11 @@ func (h *Hub) postConnection(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPostBytes+1))
 	if err != nil {
-		adminJSON(w, http.StatusBadRequest, map[string]string{"message": "read the request body: " + err.Error()})
+		admin.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": "read the request body: " + err.Error()})
 		return
 	}
 	if len(body) > maxPostBytes {
-		adminJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "PayloadTooLargeException: the message is larger than max_message_size"})
+		admin.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "PayloadTooLargeException: the message is larger than max_message_size"})
 		return
 	}
 	h.answer(w, id, h.Send(r.Context(), id, body), http.StatusOK)
@@ -44,7 +45,7 @@ func (h *Hub) getConnection(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, id, err, 0)
 		return
 	}
-	adminJSON(w, http.StatusOK, map[string]any{
+	admin.WriteJSON(w, http.StatusOK, map[string]any{
 		"connectionId": in.ConnectionID,
 		"api":          in.API,
 		"connectedAt":  in.ConnectedAt.UTC().Format(time.RFC3339Nano),
@@ -65,18 +66,11 @@ func (h *Hub) answer(w http.ResponseWriter, id string, err error, ok int) {
 	case err == nil:
 		w.WriteHeader(ok)
 	case errors.Is(err, ErrGone):
-		adminJSON(w, http.StatusGone, map[string]string{"message": "GoneException: connection " + id + " is not connected", "connectionId": id})
+		admin.WriteJSON(w, http.StatusGone, map[string]string{"message": "GoneException: connection " + id + " is not connected", "connectionId": id})
 	case errors.Is(err, ErrTooLarge):
-		adminJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "PayloadTooLargeException: the message is larger than max_message_size"})
+		admin.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"message": "PayloadTooLargeException: the message is larger than max_message_size"})
 	default:
 		h.logger.Warn("@connections call failed", "connection_id", id, "error", err)
-		adminJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
+		admin.WriteJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
 	}
-}
-
-func adminJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }

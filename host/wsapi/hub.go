@@ -17,6 +17,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wasmgate/gateway/host/proxy"
 )
 
 // ErrGone is returned for a connection id that is not connected (any more),
@@ -122,10 +124,12 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	if !isUpgrade(r) {
 		w.Header().Set("Upgrade", "websocket")
 		w.Header().Set("Connection", "Upgrade")
-		return writeError(w, http.StatusUpgradeRequired, "Upgrade Required: this is a WebSocket endpoint; connect with a WebSocket client", hs.RequestID)
+		proxy.WriteError(w, http.StatusUpgradeRequired, "Upgrade Required: this is a WebSocket endpoint; connect with a WebSocket client", hs.RequestID)
+		return http.StatusUpgradeRequired
 	}
 	if h.closing.Load() {
-		return writeError(w, http.StatusServiceUnavailable, "Service Unavailable", hs.RequestID)
+		proxy.WriteError(w, http.StatusServiceUnavailable, "Service Unavailable", hs.RequestID)
+		return http.StatusServiceUnavailable
 	}
 	now := time.Now()
 	c := &Conn{
@@ -143,7 +147,8 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 		case err != nil:
 			h.m.handshakes.WithLabelValues(api.Name, "failed").Inc()
 			h.logger.Warn("websocket $connect integration failed", "api", api.Name, "request_id", hs.RequestID, "error", err)
-			return writeError(w, http.StatusInternalServerError, "Internal server error", hs.RequestID)
+			proxy.WriteError(w, http.StatusInternalServerError, "Internal server error", hs.RequestID)
+			return http.StatusInternalServerError
 		case reply.Status < 200 || reply.Status > 299:
 			h.m.handshakes.WithLabelValues(api.Name, "rejected").Inc()
 			for k, v := range reply.Header {
@@ -182,7 +187,8 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, hs Handshake) int {
 	h.mu.Lock()
 	if h.closing.Load() { // checked under mu: Shutdown's Wait never races this Add
 		h.mu.Unlock()
-		return writeError(w, http.StatusServiceUnavailable, "Service Unavailable", hs.RequestID)
+		proxy.WriteError(w, http.StatusServiceUnavailable, "Service Unavailable", hs.RequestID)
+		return http.StatusServiceUnavailable
 	}
 	h.conns[c.ID] = c
 	h.wg.Add(1)
@@ -507,15 +513,6 @@ func hasWildcard(patterns []string) bool {
 		}
 	}
 	return false
-}
-
-// writeError writes the gateway's JSON error shape and returns status.
-func writeError(w http.ResponseWriter, status int, msg, reqID string) int {
-	b, _ := json.Marshal(map[string]string{"message": msg, "requestId": reqID})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-	return status
 }
 
 // newID returns n random bytes in unpadded URL-safe base64.
