@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,7 +78,8 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex := &pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
-	resp, err := rt.fn.Invoke(r.Context(), event, ex)
+	resp, err := rt.fn.Invoke(r.Context(), *event, ex)
+	eventBufs.Put(event)
 	if err != nil {
 		st.ex.Err = err
 		switch {
@@ -95,8 +98,13 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 	writeFunctionResponse(w, r, resp, rt.cfg.ResponseHeaders)
 }
 
-// functionEvent encodes r as an API Gateway HTTP API payload 2.0 event.
-func (st *reqState) functionEvent(r *http.Request) ([]byte, error) {
+// eventBufs recycles encoded events: Invoke copies the event into the guest.
+var eventBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// functionEvent encodes r as an API Gateway HTTP API payload 2.0 event, packed
+// when the function asked for that (wasm.Function.Packed), into a buffer of
+// eventBufs.
+func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
 		limit := st.gen.cfg.Server.MaxBodyBytes
@@ -123,7 +131,7 @@ func (st *reqState) functionEvent(r *http.Request) ([]byte, error) {
 			RequestID:  st.reqID,
 			RouteKey:   st.rt.cfg.Key,
 			Stage:      "$default",
-			Time:       now.Format("02/Jan/2006:15:04:05 -0700"),
+			Time:       eventTime(now),
 			TimeEpoch:  now.UnixMilli(),
 			DomainName: r.Host,
 			HTTP: abi.HTTPContext{
@@ -181,11 +189,18 @@ func (st *reqState) functionEvent(r *http.Request) ([]byte, error) {
 	} else {
 		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
+	buf := eventBufs.Get().(*[]byte)
+	if st.rt.fn.Packed() {
+		*buf = abi.AppendPackedEvent((*buf)[:0], &ev)
+		return buf, nil
+	}
 	b, err := json.Marshal(&ev)
 	if err != nil {
+		eventBufs.Put(buf)
 		return nil, fmt.Errorf("encode the event for function %q: %w", st.rt.fn.Name(), err)
 	}
-	return b, nil
+	*buf = append((*buf)[:0], b...)
+	return buf, nil
 }
 
 // writeFunctionResponse maps a function response to HTTP: headers, then
@@ -214,4 +229,25 @@ func writeFunctionResponse(w http.ResponseWriter, r *http.Request, resp *abi.Fun
 	if r.Method != http.MethodHead && resp.Body != "" {
 		_, _ = io.WriteString(w, resp.Body)
 	}
+}
+
+// eventTimeCache holds requestContext.time for the current second: formatting
+// it costs more than the rest of the event's scalars together.
+var eventTimeCache atomic.Pointer[cachedEventTime]
+
+type cachedEventTime struct {
+	unix int64
+	s    string
+}
+
+// eventTime formats t as requestContext.time ("02/Jan/2006:15:04:05 -0700"),
+// reusing the string of the second t falls in.
+func eventTime(t time.Time) string {
+	sec := t.Unix()
+	if c := eventTimeCache.Load(); c != nil && c.unix == sec {
+		return c.s
+	}
+	c := &cachedEventTime{unix: sec, s: t.Format("02/Jan/2006:15:04:05 -0700")}
+	eventTimeCache.Store(c)
+	return c.s
 }

@@ -50,6 +50,7 @@ type Function struct {
 	cfg     *config.Function
 	timeout time.Duration
 	queue   time.Duration
+	packed  bool // exports abi.ExportEventPacked
 
 	sem  chan struct{}    // one token per live instance
 	idle chan *fnInstance // warm instances
@@ -228,6 +229,7 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 	if err := validateFunction(p.compiled); err != nil {
 		return f, fmt.Errorf("%s: %w", cfg.Source, err)
 	}
+	_, f.packed = p.compiled.ExportedFunctions()[abi.ExportEventPacked]
 	mc := h.moduleConfig(p)
 	for k, v := range cfg.Env {
 		mc = mc.WithEnv(k, v)
@@ -266,7 +268,7 @@ func validateFunction(m wazero.CompiledModule) error {
 	for _, want := range []struct {
 		name string
 		sig  sig
-	}{{abi.ExportOnConfigure, sigConfigure}, {abi.ExportInitialize, sig{}}} {
+	}{{abi.ExportOnConfigure, sigConfigure}, {abi.ExportInitialize, sig{}}, {abi.ExportEventPacked, sig{}}} {
 		if d, ok := exports[want.name]; ok && !sameSig(d, want.sig) {
 			return fmt.Errorf("export %q has signature %s, want %s; fix the export to match ABI v1", want.name, sig{d.ParamTypes(), d.ResultTypes()}, want.sig)
 		}
@@ -302,6 +304,11 @@ func (f *Function) instantiate(ctx context.Context) (*fnInstance, error) {
 	}
 	return &fnInstance{in: in, handle: in.mod.ExportedFunction(abi.ExportHandleEvent)}, nil
 }
+
+// Packed reports whether the function asked for packed HTTP events
+// (abi.ExportEventPacked): Invoke's event must then be abi.AppendPackedEvent's
+// encoding rather than JSON.
+func (f *Function) Packed() bool { return f.packed }
 
 // Name returns the function's name.
 func (f *Function) Name() string { return f.cfg.Name }
@@ -389,7 +396,8 @@ func (f *Function) countError(reason string) {
 // invocationPool recycles per-call state.
 var invocationPool = sync.Pool{New: func() any { return new(invocation) }}
 
-// Invoke runs the function on event (FunctionEvent JSON) and returns its
+// Invoke runs the function on event (FunctionEvent JSON, or packed when Packed
+// says the function asked for it; WebSocket events are always JSON) and returns its
 // decoded response. ex, when not nil, is the request as plugins see it: it
 // lets the function use request host functions (headers, request id in logs).
 // Errors wrap ErrThrottled, ErrTimeout, ErrFailed or ErrBadResponse.
@@ -465,8 +473,11 @@ func decodeResponse(inv *invocation) (*abi.FunctionResponse, error) {
 		return nil, fmt.Errorf("%s returned 0 without calling %s.%s; set a response before returning", abi.ExportHandleEvent, abi.HostModule, abi.FuncEventRespond)
 	}
 	resp := &abi.FunctionResponse{}
-	dec := json.NewDecoder(bytes.NewReader(inv.resp))
-	if err := dec.Decode(resp); err != nil {
+	if len(inv.resp) > 0 && inv.resp[0] == abi.PackedTag {
+		if err := abi.DecodePackedResponse(string(inv.resp), resp); err != nil {
+			return nil, fmt.Errorf("%w; write it with abi.AppendPackedResponse", err)
+		}
+	} else if err := json.NewDecoder(bytes.NewReader(inv.resp)).Decode(resp); err != nil {
 		return nil, fmt.Errorf("response is not a JSON object with statusCode, headers, body...: %w", err)
 	}
 	if resp.StatusCode == 0 {

@@ -21,6 +21,9 @@ func benchFunction(b *testing.B, src string, soft bool) {
 	f, err := h.LoadFunction(b.Context(), &config.Function{Name: "bench", Source: src, ConfigJSON: []byte("{}"), MinWarm: 1, SoftTimeout: soft})
 	require.NoError(b, err)
 	ev := event("/hello", "")
+	if f.Packed() {
+		ev = packedEvent("/hello", "")
+	}
 	lat := make([]time.Duration, 0, 1<<16)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -39,7 +42,8 @@ func benchFunction(b *testing.B, src string, soft bool) {
 }
 
 // BenchmarkFunctionInvoke measures one warm invocation: acquire, handle_event,
-// response decode. wat-hello is the host overhead alone; go-sdk adds a Go
+// response decode, with the event encoded as the gateway would (packed for a
+// Go SDK function). wat-hello is the host overhead alone; go-sdk adds a Go
 // guest decoding the event and encoding a response. "soft" is strict_timeout
 // = false: the same instrumented module, with its interrupt flag never armed.
 func BenchmarkFunctionInvoke(b *testing.B) {

@@ -81,6 +81,38 @@ func event(path, body string) []byte {
 	return b
 }
 
+// packedEvent is event in the packed encoding (abi.ExportEventPacked).
+func packedEvent(path, body string) []byte {
+	var ev abi.FunctionEvent
+	if err := json.Unmarshal(event(path, body), &ev); err != nil {
+		panic(err)
+	}
+	return abi.AppendPackedEvent(nil, &ev)
+}
+
+// TestFunctionPackedEvents: a Go SDK function asks for packed events, reads
+// them as it reads JSON ones, and answers packed.
+func TestFunctionPackedEvents(t *testing.T) {
+	e := newFnEnv(t, nil)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("probe", goFunction(t)))
+	require.NoError(t, err)
+	require.True(t, f.Packed(), "the Go SDK exports %s", abi.ExportEventPacked)
+	for _, ev := range [][]byte{event("/echo", "héllo"), packedEvent("/echo", "héllo")} {
+		resp, err := f.Invoke(t.Context(), ev, nil)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.StatusCode)
+		var got abi.FunctionEvent
+		require.NoError(t, json.Unmarshal([]byte(resp.Body), &got))
+		assert.Equal(t, "/echo", got.RawPath)
+		assert.Equal(t, "héllo", got.Body)
+		assert.Equal(t, map[string]string{"x-a": "b"}, got.Headers)
+	}
+
+	wat, err := e.host.LoadFunction(t.Context(), fnCfg("wat", watPlugin(t, "fn_hello")))
+	require.NoError(t, err)
+	assert.False(t, wat.Packed(), "a module without %s gets JSON events", abi.ExportEventPacked)
+}
+
 func TestFunctionInvoke(t *testing.T) {
 	e := newFnEnv(t, nil)
 	src := goFunction(t)
@@ -182,6 +214,7 @@ func TestFunctionRawABI(t *testing.T) {
 	}{
 		{"response not json", "fn_badjson", "response is not a JSON object"},
 		{"no response", "fn_noresp", "returned 0 without calling gateway_v1.event_respond"},
+		{"packed response truncated", "fn_badpacked", "packed response: truncated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFnEnv(t, nil)

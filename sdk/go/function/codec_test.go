@@ -108,3 +108,69 @@ func TestInvokeBinaryHelpers(t *testing.T) {
 	_, err = Invoke(Event{Body: "%%", IsBase64Encoded: true})
 	assert.ErrorContains(t, err, "function: decode base64 request body")
 }
+
+// A packed event reaches the handler as the same Event its JSON form does,
+// and the answer comes back packed; a packed document that is cut short is an
+// error naming the event.
+func TestHandlePackedEvent(t *testing.T) {
+	var seen []Event
+	HandleFunc(func(_ context.Context, ev Event) (Response, error) {
+		seen = append(seen, ev)
+		return Response{StatusCode: 201, Headers: map[string]string{"X-Path": ev.RawPath}, Cookies: []string{"a=1"}, Body: ev.Body}, nil
+	})
+	t.Cleanup(func() { registered, seen = nil, nil })
+	ev := abi.FunctionEvent{
+		Version: "2.0", RawPath: "/p", Headers: map[string]string{"host": "h"}, PathParameters: map[string]string{"id": "7"},
+		RequestContext: abi.RequestContext{RequestID: "r1", TimeEpoch: 1795000000000, HTTP: abi.HTTPContext{Method: "GET"}},
+		Body:           "b\u00e9",
+	}
+	out, err := handle(string(abi.AppendPackedEvent(nil, &ev)))
+	require.NoError(t, err)
+	require.Equal(t, abi.PackedTag, out[0], "a packed event is answered packed")
+	var resp abi.FunctionResponse
+	require.NoError(t, abi.DecodePackedResponse(string(out), &resp))
+	assert.Equal(t, abi.FunctionResponse{StatusCode: 201, Headers: map[string]string{"X-Path": "/p"}, Cookies: []string{"a=1"}, Body: "b\u00e9"}, resp)
+
+	outJSON, err := handle(mustJSON(t, ev))
+	require.NoError(t, err)
+	require.Equal(t, byte('{'), outJSON[0], "a JSON event is answered in JSON")
+	require.Len(t, seen, 2)
+	assert.Equal(t, seen[1], seen[0], "both forms give the handler the same event")
+
+	packed := abi.AppendPackedEvent(nil, &ev)
+	_, err = handle(string(packed[:len(packed)-3]))
+	assert.ErrorContains(t, err, "function: decode event: packed event: string longer than the document")
+}
+
+func BenchmarkHandle(b *testing.B) {
+	HandleFunc(func(_ context.Context, ev Event) (Response, error) {
+		return Text(200, "hello, "+ev.PathParameters["name"]), nil
+	})
+	b.Cleanup(func() { registered = nil })
+	ev := abi.FunctionEvent{
+		Version: "2.0", RouteKey: "GET /hello/{name}", RawPath: "/hello/x", Headers: map[string]string{"host": "127.0.0.1:8080", "user-agent": "wrk"},
+		PathParameters: map[string]string{"name": "x"},
+		RequestContext: abi.RequestContext{RequestID: "0123456789abcdef", RouteKey: "GET /hello/{name}", Stage: "$default",
+			Time: "25/Nov/2026:09:00:00 +0000", TimeEpoch: 1795000000000, DomainName: "127.0.0.1:8080",
+			HTTP: abi.HTTPContext{Method: "GET", Path: "/hello/x", Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "wrk"}},
+	}
+	for _, form := range []struct {
+		name, doc string
+	}{{"json", string(must(json.Marshal(&ev)))}, {"packed", string(abi.AppendPackedEvent(nil, &ev))}} {
+		b.Run(form.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := handle(form.doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -9,8 +9,8 @@ import (
 	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
-// Names must match abi.ExportHandleEvent, abi.FuncEventGet and
-// abi.FuncEventRespond (directives cannot take constants); TestNames checks.
+// Names must match abi.ExportHandleEvent, abi.ExportEventPacked,
+// abi.FuncEventGet and abi.FuncEventRespond (directives cannot take constants); TestNames checks.
 
 //go:wasmimport gateway_v1 event_get
 func hEventGet(buf unsafe.Pointer, limit uint32) int32
@@ -31,6 +31,12 @@ func connectionSend(id string, data []byte) int32 {
 func connectionClose(id string) int32 {
 	return hConnectionClose(unsafe.Pointer(unsafe.StringData(id)), uint32(len(id)))
 }
+
+// eventPacked asks the host for packed HTTP events (abi.ExportEventPacked):
+// decoding them is several times cheaper in wasm than decoding JSON.
+//
+//go:wasmexport event_packed_v1
+func eventPacked() {}
 
 //go:wasmexport handle_event
 func handleEvent(eventLen int32) int32 {

@@ -78,8 +78,9 @@ func Binary(status int, contentType string, body []byte) Response {
 	return r
 }
 
-// handle runs the registered handler on one event JSON and returns the
-// response JSON, or an error the host turns into a 502. The event's strings
+// handle runs the registered handler on one event, JSON or packed (see
+// abi.ExportEventPacked), and returns the response in the same form, or an
+// error the host turns into a 502. The event's strings
 // may share event's memory, which must not change afterwards.
 func handle(event string) ([]byte, error) {
 	if registeredWS != nil && (registered == nil || isWebSocketEvent(event)) {
@@ -89,14 +90,23 @@ func handle(event string) ([]byte, error) {
 		return nil, ErrNoHandler
 	}
 	var ev Event
-	if err := decodeEvent(event, &ev); err != nil {
+	packed := len(event) > 0 && event[0] == abi.PackedTag
+	if packed {
+		if err := abi.DecodePackedEvent(event, (*abi.FunctionEvent)(&ev)); err != nil {
+			return nil, fmt.Errorf("function: decode event: %w", err)
+		}
+	} else if err := decodeEvent(event, &ev); err != nil {
 		return nil, err
 	}
 	resp, err := registered(context.Background(), ev)
 	if err != nil {
 		return nil, err
 	}
-	return appendResponse(make([]byte, 0, 256+len(resp.Body)), &resp), nil
+	out := make([]byte, 0, 256+len(resp.Body))
+	if packed {
+		return abi.AppendPackedResponse(out, (*abi.FunctionResponse)(&resp)), nil
+	}
+	return appendResponse(out, &resp), nil
 }
 
 // Invoke runs the registered handler on ev with the same JSON encoding the

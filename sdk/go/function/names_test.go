@@ -25,6 +25,7 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, abi.FuncConnectionSend, imports[2][2])
 	assert.Equal(t, abi.FuncConnectionClose, imports[3][2])
 	exports := regexp.MustCompile(`//go:wasmexport (\S+)`).FindAllStringSubmatch(string(src), -1)
-	require.Len(t, exports, 1)
-	assert.Equal(t, abi.ExportHandleEvent, exports[0][1])
+	require.Len(t, exports, 2)
+	assert.Equal(t, abi.ExportEventPacked, exports[0][1])
+	assert.Equal(t, abi.ExportHandleEvent, exports[1][1])
 }

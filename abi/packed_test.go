@@ -1,0 +1,169 @@
+package abi_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmgate/gateway/abi"
+)
+
+func fullEvent() abi.FunctionEvent {
+	return abi.FunctionEvent{
+		Version: "2.0", RouteKey: "POST /shop/orders/{id}", RawPath: "/shop/orders/7", RawQueryString: "a=1&a=2",
+		Cookies:               []string{"session=abc", "theme=dark"},
+		Headers:               map[string]string{"content-type": "application/json", "x-multi": "1,2", "host": "api.example.com"},
+		QueryStringParameters: map[string]string{"a": "1,2"},
+		PathParameters:        map[string]string{"id": "7"},
+		StageVariables:        map[string]string{"table": "orders"},
+		RequestContext: abi.RequestContext{
+			RequestID: "6f1c", RouteKey: "POST /shop/orders/{id}", Stage: "prod",
+			Time: "25/Nov/2026:09:00:00 +0000", TimeEpoch: 1795597200000, DomainName: "api.example.com",
+			HTTP:       abi.HTTPContext{Method: "POST", Path: "/shop/orders/7", Protocol: "HTTP/1.1", SourceIP: "203.0.113.9", UserAgent: "curl/8.5"},
+			Authorizer: &abi.Authorizer{Properties: map[string]string{"auth.principal": "alice"}},
+		},
+		Body: "{\"n\":1}",
+	}
+}
+
+func TestPackedEventRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   func() abi.FunctionEvent
+	}{
+		{"full", fullEvent},
+		{"zero", func() abi.FunctionEvent { return abi.FunctionEvent{} }},
+		{"empty but not null", func() abi.FunctionEvent {
+			return abi.FunctionEvent{Cookies: []string{}, Headers: map[string]string{}, PathParameters: map[string]string{},
+				RequestContext: abi.RequestContext{Authorizer: &abi.Authorizer{Properties: map[string]string{}}}}
+		}},
+		{"bytes JSON cannot hold raw", func() abi.FunctionEvent {
+			ev := fullEvent()
+			ev.Body, ev.IsBase64Encoded = "\x00\xff\xfe\"\\\n", true
+			ev.Headers["x-ünïcødé"] = "日本語\u2028"
+			ev.RequestContext.TimeEpoch = -1
+			return ev
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := tt.ev()
+			b := abi.AppendPackedEvent([]byte("prefix"), &want)
+			require.Equal(t, "prefix", string(b[:6]), "appends")
+			require.Equal(t, abi.PackedTag, b[6])
+			var got abi.FunctionEvent
+			require.NoError(t, abi.DecodePackedEvent(string(b[6:]), &got))
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+func TestPackedResponseRoundTrip(t *testing.T) {
+	tests := []abi.FunctionResponse{
+		{},
+		{StatusCode: 201, Headers: map[string]string{"Content-Type": "application/json"},
+			MultiValueHeaders: map[string][]string{"X-Multi": {"a", "b"}, "X-Empty": {}, "X-Null": nil},
+			Cookies:           []string{"session=abc; Path=/"}, Body: "AAH/", IsBase64Encoded: true},
+		{StatusCode: -5, Body: "\x00"},
+	}
+	for _, want := range tests {
+		b := abi.AppendPackedResponse(nil, &want)
+		var got abi.FunctionResponse
+		require.NoError(t, abi.DecodePackedResponse(string(b), &got))
+		require.Equal(t, want, got)
+	}
+}
+
+// A packed event decodes to what the JSON form of the same event decodes to,
+// as the host fills events: Headers always set, other maps nil when empty.
+func TestPackedEventMatchesJSON(t *testing.T) {
+	ev := fullEvent()
+	ev.QueryStringParameters = nil
+	ev.RequestContext.Authorizer = nil
+	js, err := json.Marshal(&ev)
+	require.NoError(t, err)
+	var fromJSON, fromPacked abi.FunctionEvent
+	require.NoError(t, json.Unmarshal(js, &fromJSON))
+	require.NoError(t, abi.DecodePackedEvent(string(abi.AppendPackedEvent(nil, &ev)), &fromPacked))
+	require.Equal(t, fromJSON, fromPacked)
+}
+
+// Every truncation of a valid document is an error, never a panic or a
+// silently short value.
+func TestPackedTruncated(t *testing.T) {
+	ev := fullEvent()
+	b := abi.AppendPackedEvent(nil, &ev)
+	for n := range len(b) {
+		var got abi.FunctionEvent
+		err := abi.DecodePackedEvent(string(b[:n]), &got)
+		var perr abi.PackedError
+		require.True(t, errors.As(err, &perr), "prefix of %d bytes: %v", n, err)
+	}
+	r := abi.FunctionResponse{StatusCode: 200, Headers: map[string]string{"a": "b"}, MultiValueHeaders: map[string][]string{"c": {"d"}}, Cookies: []string{"e"}, Body: "f"}
+	rb := abi.AppendPackedResponse(nil, &r)
+	for n := range len(rb) {
+		var got abi.FunctionResponse
+		require.Error(t, abi.DecodePackedResponse(string(rb[:n]), &got), "prefix of %d bytes", n)
+	}
+}
+
+func TestPackedRejects(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"json", `{"statusCode":200}`, "first byte is not the packed tag"},
+		{"empty", "", "first byte is not the packed tag"},
+		// statusCode, then a headers map claiming 2^31 entries: refused
+		// before anything is allocated.
+		{"huge map", "\x01\xc8\x00\x00\x00\x00\x00\x00\x80", "count larger than the document at byte 9"},
+		{"huge string", "\x01\xc8\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\x7fabcd", "string longer than the document at byte 13"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r abi.FunctionResponse
+			err := abi.DecodePackedResponse(tt.doc, &r)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+// FuzzPackedResponse: the host decodes what a guest wrote, so no input may
+// panic or allocate beyond its size, and whatever decodes re-encodes to a
+// document that decodes to the same response.
+func FuzzPackedResponse(f *testing.F) {
+	r := abi.FunctionResponse{StatusCode: 200, Headers: map[string]string{"a": "b"}, MultiValueHeaders: map[string][]string{"c": {"d", "e"}}, Cookies: []string{"f"}, Body: "g", IsBase64Encoded: true}
+	f.Add(abi.AppendPackedResponse(nil, &r))
+	f.Add([]byte{1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var got abi.FunctionResponse
+		if abi.DecodePackedResponse(string(doc), &got) != nil {
+			return
+		}
+		var again abi.FunctionResponse
+		require.NoError(t, abi.DecodePackedResponse(string(abi.AppendPackedResponse(nil, &got)), &again))
+		require.Equal(t, got, again)
+	})
+}
+
+func BenchmarkPackedEvent(b *testing.B) {
+	ev := fullEvent()
+	buf := abi.AppendPackedEvent(nil, &ev)
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = abi.AppendPackedEvent(buf[:0], &ev)
+		}
+	})
+	doc := string(buf)
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var got abi.FunctionEvent
+			if err := abi.DecodePackedEvent(doc, &got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
