@@ -38,6 +38,8 @@ type instance struct {
 	phaseMask   uint32
 	configErr   string
 
+	schemas schemaState // json_schema_* (schema.go)
+
 	// Last http_call response, reused.
 	callStatus int
 	callHeader http.Header

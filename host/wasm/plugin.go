@@ -16,6 +16,7 @@ import (
 	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/pipeline"
+	"github.com/wasmgate/gateway/host/schema"
 )
 
 // ConfigError is a plugin rejecting its config in on_configure. The gateway
@@ -77,6 +78,9 @@ type Plugin struct {
 	metricsMu sync.Mutex
 	metricIDs map[string]int32
 	metrics   []*pluginMetric
+
+	schemaOnce sync.Once
+	schemas    *schema.Cache // compiled JSON Schemas (schema.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}

@@ -86,34 +86,41 @@ func TestSchemas(t *testing.T) {
 		{name: "schema as JSON string rejects", schema: `"{\"type\":\"string\"}"`, body: `1`, expPointers: []string{""}},
 		{name: "boolean schema true", schema: `true`, body: `{"anything":[1,2,3]}`, expOK: true},
 		{name: "boolean schema false", schema: `false`, body: `{}`, expPointers: []string{""}},
+		{name: "draft 6 via config", draft: "6", schema: `{"type":"number","exclusiveMaximum":10}`, body: `10`, expPointers: []string{""}},
+		{name: "draft 2019-09 via $schema", schema: `{"$schema":"https://json-schema.org/draft/2019-09/schema","type":"array","items":[{"type":"string"}]}`, body: `[1]`, expPointers: []string{"/0"}},
+		{name: "nul in a string", schema: `{"const":"a"}`, body: `"\u0000"`, expPointers: []string{""}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			extra := ""
-			if tc.draft != "" {
-				extra = `"draft":"` + tc.draft + `"`
-			}
-			h := plugintest.New(t, cfgWithSchema(tc.schema, extra))
-			res := h.Do(post(tc.body))
-			if tc.expOK {
-				assert.True(t, res.UpstreamCalled, "body %s", res.Body)
-				return
-			}
-			require.True(t, res.Responded)
-			assert.Equal(t, 400, res.Status)
-			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
-			e := decode(t, res.Body)
-			assert.Equal(t, "Invalid request body", e.Message)
-			var ptrs []string
-			for _, fe := range e.Errors {
-				ptrs = append(ptrs, fe.Pointer)
-			}
-			assert.ElementsMatch(t, tc.expPointers, ptrs, "errors %+v", e.Errors)
-			if tc.expReason != "" {
-				require.NotEmpty(t, e.Errors)
-				assert.Contains(t, e.Errors[0].Reason, tc.expReason)
-			}
-		})
+	// Every case runs on both engines: the gateway's native validator
+	// (json_schema_*, the default) and the module's own.
+	for _, engine := range []string{"host", "guest"} {
+		for _, tc := range tests {
+			t.Run(engine+"/"+tc.name, func(t *testing.T) {
+				extra := `"schema_engine":"` + engine + `"`
+				if tc.draft != "" {
+					extra += `,"draft":"` + tc.draft + `"`
+				}
+				h := plugintest.New(t, cfgWithSchema(tc.schema, extra))
+				res := h.Do(post(tc.body))
+				if tc.expOK {
+					assert.True(t, res.UpstreamCalled, "body %s", res.Body)
+					return
+				}
+				require.True(t, res.Responded)
+				assert.Equal(t, 400, res.Status)
+				assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+				e := decode(t, res.Body)
+				assert.Equal(t, "Invalid request body", e.Message)
+				var ptrs []string
+				for _, fe := range e.Errors {
+					ptrs = append(ptrs, fe.Pointer)
+				}
+				assert.ElementsMatch(t, tc.expPointers, ptrs, "errors %+v", e.Errors)
+				if tc.expReason != "" {
+					require.NotEmpty(t, e.Errors)
+					assert.Contains(t, e.Errors[0].Reason, tc.expReason)
+				}
+			})
+		}
 	}
 }
 
@@ -193,7 +200,12 @@ func TestConfig(t *testing.T) {
 	}{
 		{name: "empty", in: `{}`, expErr: "nothing to validate; set schema, required_query, required_headers, content_types or path_params"},
 		{name: "unknown field", in: `{"schemas":{}}`, expErr: `decode config: json: unknown field "schemas"`},
-		{name: "bad draft", in: `{"draft":"6","schema":{}}`, expErr: `draft "6" is not supported; use "4", "7" or "2020-12"`},
+		{name: "bad draft", in: `{"draft":"5","schema":{}}`, expErr: `draft "5" is not supported; use "4", "6", "7", "2019-09" or "2020-12"`},
+		{name: "bad engine", in: `{"schema_engine":"gpu","schema":{}}`, expErr: `schema_engine "gpu" is not one of "auto", "host", "guest"`},
+		{name: "external ref on host", in: `{"schema":{"$ref":"other.json"}}`, expErr: "is outside the schema; the gateway loads no files or URLs"},
+		{name: "file ref on host", in: `{"schema":{"$ref":"file:///etc/passwd"}}`, expErr: "file:///etc/passwd is outside the schema"},
+		{name: "http ref on host", in: `{"schema":{"$ref":"http://127.0.0.1:1/s.json"}}`, expErr: "http://127.0.0.1:1/s.json is outside the schema"},
+		{name: "file ref in guest", in: `{"schema_engine":"guest","schema":{"$ref":"file:///etc/passwd"}}`, expErr: "file:///etc/passwd is outside the schema"},
 		{name: "schema string not JSON", in: `{"schema":"{not json"}`, expErr: "schema is not valid JSON"},
 		{name: "schema invalid type keyword", in: `{"schema":{"type":"strin"}}`, expErr: "compile schema:"},
 		{name: "schema invalid minimum", in: `{"schema":{"minimum":"1"}}`, expErr: "compile schema:"},
@@ -213,4 +225,33 @@ func TestConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.expErr)
 		})
 	}
+}
+
+// TestEngineWithoutHostSchema: on a gateway without native validation, "auto"
+// validates in the module and "host" is a config error.
+func TestEngineWithoutHostSchema(t *testing.T) {
+	t.Run("auto", func(t *testing.T) {
+		h := plugintest.NewUnconfigured(t, cfgWithSchema(`{"type":"object","required":["a"]}`, ""))
+		h.NoJSONSchema = true
+		require.NoError(t, h.Configure())
+		res := h.Do(post(`{"b":1}`))
+		assert.Equal(t, 400, res.Status)
+		assert.Equal(t, []string{""}, pointers(decode(t, res.Body)))
+		assert.True(t, h.Do(post(`{"a":1}`)).UpstreamCalled)
+	})
+	t.Run("host", func(t *testing.T) {
+		h := plugintest.NewUnconfigured(t, cfgWithSchema(`{"type":"object"}`, `"schema_engine":"host"`))
+		h.NoJSONSchema = true
+		err := h.Configure()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `schema_engine = "host" but this gateway does not validate schemas natively`)
+	})
+}
+
+func pointers(e errBody) []string {
+	var out []string
+	for _, fe := range e.Errors {
+		out = append(out, fe.Pointer)
+	}
+	return out
 }

@@ -64,3 +64,16 @@ func TestImportNames(t *testing.T) {
 		assert.True(t, exports[m[1]], "export %q is not an abi.Export… constant", m[1])
 	}
 }
+
+// TestSchemaImportNames checks schema_wasip1.go's import literals against
+// abi/schema.go.
+func TestSchemaImportNames(t *testing.T) {
+	src, err := os.ReadFile("schema_wasip1.go")
+	require.NoError(t, err)
+	var got []string
+	for _, m := range regexp.MustCompile(`//go:wasmimport (\S+) (\S+)`).FindAllStringSubmatch(string(src), -1) {
+		assert.Equal(t, abi.HostModule, m[1])
+		got = append(got, m[2])
+	}
+	assert.Equal(t, []string{abi.FuncJSONSchemaCompile, abi.FuncJSONSchemaError, abi.FuncJSONValidate}, got)
+}

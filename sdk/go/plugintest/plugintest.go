@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/host/schema"
 	"github.com/wasmgate/gateway/sdk/go/internal/hostapi"
 )
 
@@ -86,6 +87,10 @@ type Harness struct {
 	// Crypto answers crypto_verify with an abi result code; nil means the
 	// host lacks abi.FeatureCryptoVerify. Set it before Configure.
 	Crypto func(alg string, key, data, sig []byte) int32
+	// NoJSONSchema makes the host lack abi.FeatureJSONSchema, to test a
+	// plugin's fallback. Otherwise json_schema_* validate with the gateway's
+	// own code (host/schema), as in production. Set it before Configure.
+	NoJSONSchema bool
 
 	// Logs, KV and Metrics accumulate across requests.
 	Logs    []LogEntry
@@ -93,6 +98,10 @@ type Harness struct {
 	Metrics map[string]float64
 	// ConfigError is the reason OnConfigure set, if it rejected the config.
 	ConfigError string
+
+	configuring bool
+	schemas     []*schema.Schema
+	schemaErr   string
 
 	metricNames []string
 	metricKinds []uint32
@@ -143,6 +152,8 @@ func (e *ConfigRejectedError) Error() string { return e.Message }
 // Configure runs OnConfigure.
 func (h *Harness) Configure() error {
 	h.ConfigError = ""
+	h.configuring = true
+	defer func() { h.configuring = false }()
 	if rc := hostapi.Registered().OnConfigure(int32(len(h.Config))); rc != 0 {
 		return &ConfigRejectedError{Message: h.ConfigError}
 	}
@@ -235,7 +246,46 @@ func (h *Harness) Features() uint64 {
 	if h.Crypto != nil {
 		f |= abi.FeatureCryptoVerify
 	}
+	if !h.NoJSONSchema {
+		f |= abi.FeatureJSONSchema
+	}
 	return f
+}
+
+// JSONSchemaCompile implements json_schema_compile with host/schema.
+func (h *Harness) JSONSchemaCompile(src []byte, draft int32) int32 {
+	switch {
+	case h.NoJSONSchema:
+		return abi.ResultUnavailable
+	case !h.configuring:
+		return abi.ResultWrongPhase
+	case len(h.schemas) >= abi.MaxSchemas:
+		h.schemaErr = "an instance may compile at most 64 schemas"
+		return abi.ResultTooLarge
+	}
+	sch, err := schema.Compile(src, draft)
+	if err != nil {
+		h.schemaErr = err.Error()
+		return abi.ResultInvalid
+	}
+	h.schemas = append(h.schemas, sch)
+	return int32(len(h.schemas) - 1)
+}
+
+// JSONSchemaError implements json_schema_error.
+func (h *Harness) JSONSchemaError() string { return h.schemaErr }
+
+// JSONValidate implements json_validate with host/schema.
+func (h *Harness) JSONValidate(id int32, doc []byte) (int32, []byte) {
+	if id < 0 || int(id) >= len(h.schemas) {
+		return abi.ResultNotFound, nil
+	}
+	errs := schema.Validate(h.schemas[id], doc)
+	if errs == nil {
+		return 0, nil
+	}
+	out := schema.AppendErrors(nil, errs)
+	return int32(len(out)), out
 }
 
 // CryptoVerify answers crypto_verify with Crypto, or ResultUnavailable.

@@ -1,0 +1,120 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wasmgate/gateway/abi"
+)
+
+func TestCompileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		draft     int32
+		expErr    string
+	}{
+		{"unknown draft", `{}`, 5, "unknown draft code 5"},
+		{"not json", `{"type":`, 0, "schema is not valid JSON"},
+		{"bad keyword value", `{"type":"strin"}`, 0, "compile schema:"},
+		{"relative ref", `{"$ref":"other.json"}`, 0, "mem://plugin/other.json is outside the schema"},
+		{"file ref", `{"$ref":"file:///etc/passwd"}`, 0, "file:///etc/passwd is outside the schema"},
+		{"http ref", `{"$ref":"http://127.0.0.1:1/x.json"}`, 0, "http://127.0.0.1:1/x.json is outside the schema"},
+		{"missing local ref", `{"$ref":"#/$defs/nope"}`, 0, "compile schema:"},
+		{"draft 4 rejects 2020 form", `{"exclusiveMaximum":5}`, abi.SchemaDraft4, "compile schema:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Compile([]byte(tc.src), tc.draft)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.expErr)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	order := `{"type":"object","required":["item"],"additionalProperties":false,
+		"properties":{"item":{"type":"string","maxLength":3},"n":{"type":"integer","minimum":1},
+		"tags":{"type":"array","items":{"type":"string"},"uniqueItems":true}}}`
+	for _, tc := range []struct {
+		name, schema, doc string
+		draft             int32
+		exp               []Error
+	}{
+		{name: "valid", schema: order, doc: `{"item":"abc","n":2,"tags":["a","b"]}`},
+		{name: "runes, not bytes", schema: order, doc: `{"item":"日本語"}`},
+		{name: "two leaves", schema: order, doc: `{"item":"abcd","n":0}`, exp: []Error{
+			{"/item", "maxLength: got 4, want 3"}, {"/n", "minimum: got 0, want 1"}}},
+		{name: "missing", schema: order, doc: `{}`, exp: []Error{{"", "missing property 'item'"}}},
+		{name: "duplicate", schema: order, doc: `{"item":"a","tags":["x","x"]}`, exp: []Error{{"/tags", "items at 0 and 1 are equal"}}},
+		{name: "malformed", schema: order, doc: `{"item":`, exp: []Error{{"", "malformed JSON: unexpected EOF"}}},
+		{name: "trailing data", schema: order, doc: `{"item":"a"} {}`, exp: []Error{{"", "malformed JSON: invalid character after top-level value"}}},
+		{name: "big integer exact", schema: `{"maximum":18446744073709551615}`, doc: `18446744073709551616`, exp: []Error{{"", "maximum: got 1.8446744073709552×10¹⁹, want 1.8446744073709552×10¹⁹"}}},
+		{name: "big integer at max", schema: `{"maximum":18446744073709551615}`, doc: `18446744073709551615`},
+		{name: "draft 6 by code", schema: `{"exclusiveMaximum":10}`, draft: abi.SchemaDraft6, doc: `10`, exp: []Error{{"", "exclusiveMaximum: got 10, want 10"}}},
+		{name: "false schema", schema: `false`, doc: `1`, exp: []Error{{"", "false schema"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sch, err := Compile([]byte(tc.schema), tc.draft)
+			require.NoError(t, err)
+			assert.Equal(t, tc.exp, Validate(sch, []byte(tc.doc)))
+		})
+	}
+}
+
+func TestValidateCapsErrors(t *testing.T) {
+	sch, err := Compile([]byte(`{"type":"array","items":{"type":"string"}}`), 0)
+	require.NoError(t, err)
+	doc := "[" + strings.TrimSuffix(strings.Repeat("1,", 200), ",") + "]"
+	errs := Validate(sch, []byte(doc))
+	assert.Len(t, errs, MaxErrors)
+	assert.Equal(t, Error{"/0", "got number, want string"}, errs[0])
+}
+
+func TestAppendErrors(t *testing.T) {
+	b := AppendErrors([]byte("x"), []Error{{"/a", "bad"}, {"", "nul \x00 here"}})
+	assert.Equal(t, "x/a\x00bad\x00\x00nul \uFFFD here\x00", string(b))
+}
+
+func TestCache(t *testing.T) {
+	c := NewCache(2)
+	a1, err := c.Compile([]byte(`{"type":"string"}`), 0)
+	require.NoError(t, err)
+	a2, err := c.Compile([]byte(`{"type":"string"}`), 0)
+	require.NoError(t, err)
+	assert.Same(t, a1, a2, "the same text compiles once")
+	d7, err := c.Compile([]byte(`{"type":"string"}`), abi.SchemaDraft7)
+	require.NoError(t, err)
+	assert.NotSame(t, a1, d7, "the draft is part of the key")
+	_, err = c.Compile([]byte(`{"type":`), 0)
+	require.Error(t, err, "failures are reported every time")
+	x1, err := c.Compile([]byte(`{"type":"integer"}`), 0)
+	require.NoError(t, err)
+	x2, err := c.Compile([]byte(`{"type":"integer"}`), 0)
+	require.NoError(t, err)
+	assert.NotSame(t, x1, x2, "past its cap the cache compiles without keeping")
+	assert.Len(t, c.m, 2)
+}
+
+// BenchmarkValidate2K is the host side of json_validate for a 2 KiB order
+// (190 tags): parse plus validation.
+func BenchmarkValidate2K(b *testing.B) {
+	sch, err := Compile([]byte(`{"type":"object","required":["item","quantity"],"additionalProperties":false,
+		"properties":{"item":{"type":"string","minLength":1,"maxLength":64},"quantity":{"type":"integer","minimum":1,"maximum":1000},
+		"note":{"type":"string"},"tags":{"type":"array","items":{"type":"string"},"uniqueItems":true}}}`), 0)
+	require.NoError(b, err)
+	var tags []string
+	for i := 0; len(strings.Join(tags, ",")) < 1900; i++ {
+		tags = append(tags, fmt.Sprintf("%q", fmt.Sprintf("tag-%04d", i)))
+	}
+	doc := []byte(`{"item":"book","quantity":3,"note":"gift","tags":[` + strings.Join(tags, ",") + `]}`)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := Validate(sch, doc); errs != nil {
+			b.Fatal(errs)
+		}
+	}
+}
