@@ -7,11 +7,20 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // scope is what a template expression can read.
 type scope struct {
-	body    any // decoded JSON body, nil when empty
+	// body is the JSON body as text, validated by bodyScope; "" when empty.
+	body string
+	// bodyText marks a response body that is not JSON: $.body is that text.
+	bodyText bool
+	// members are the root object's members named keys (missing ones
+	// zero), when the body is an object; see bodyScope.
+	keys    []string
+	members []gjson.Result
 	path    func(string) (string, bool)
 	query   func(string) (string, bool)
 	header  func(string) (string, bool)
@@ -32,10 +41,10 @@ const (
 	srcLiteral
 )
 
-// step is one selector step: a key or an index.
+// step is one selector step: a key or an index. An index is also a key,
+// its decimal text, as it selects that member of an object.
 type step struct {
 	key   string
-	index int
 	isIdx bool
 }
 
@@ -288,7 +297,7 @@ func (e *expr) parseSteps(s string) error {
 				if err != nil || n < 0 {
 					return fmt.Errorf("index [%s] must be a non-negative integer or a quoted key", in)
 				}
-				e.steps = append(e.steps, step{index: n, isIdx: true})
+				e.steps = append(e.steps, step{key: strconv.Itoa(n), isIdx: true})
 			}
 			s = s[j+1:]
 		default:
@@ -308,37 +317,21 @@ func (e *expr) eval(sc *scope) (any, error) {
 	case srcLiteral:
 		v, ok = e.literal, true
 	case srcBody:
-		v, ok = sc.body, true
-		for _, st := range e.steps {
-			if !ok {
-				break
-			}
-			switch c := v.(type) {
-			case map[string]any:
-				if st.isIdx {
-					v, ok = c[strconv.Itoa(st.index)]
-				} else {
-					v, ok = c[st.key]
-				}
-			case []any:
-				if st.isIdx && st.index < len(c) {
-					v = c[st.index]
-				} else {
-					ok = false
-				}
-			default:
-				ok = false
-			}
-		}
-		if !ok {
-			v = nil
-		}
+		v, ok = e.selectBody(sc), true
 	case srcStage:
 		var s string
 		s, ok = sc.stage[e.name]
 		v = s
 	default:
-		get := map[source]func(string) (string, bool){srcPath: sc.path, srcQuery: sc.query, srcHeader: sc.header, srcContext: sc.context}[e.src]
+		get := sc.context
+		switch e.src {
+		case srcPath:
+			get = sc.path
+		case srcQuery:
+			get = sc.query
+		case srcHeader:
+			get = sc.header
+		}
 		var s string
 		s, ok = get(e.name)
 		v = s
@@ -445,11 +438,16 @@ func apply(f filter, v any) (any, error) {
 }
 
 func typeName(v any) string {
-	switch v.(type) {
+	switch t := v.(type) {
 	case map[string]any:
 		return "an object"
 	case []any:
 		return "an array"
+	case json.RawMessage:
+		if len(t) > 0 && t[0] == '[' {
+			return "an array"
+		}
+		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -466,12 +464,19 @@ func toString(v any) string {
 		return string(t)
 	case bool:
 		return strconv.FormatBool(t)
+	case json.RawMessage:
+		// Decode this part of the body only, so that its text is the one
+		// encoding/json writes (keys sorted), as before bodies were raw.
+		if d, err := decodeJSON(t); err == nil {
+			v = d
+		}
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-// eval evaluates a compiled template.
+// eval evaluates a compiled template string (literal, expression or
+// interpolation); objects and arrays are written by appendJSON.
 func (n *node) eval(sc *scope) (any, error) {
 	switch n.kind {
 	case nLit:
@@ -492,53 +497,103 @@ func (n *node) eval(sc *scope) (any, error) {
 			sb.WriteString(toString(v))
 		}
 		return sb.String(), nil
+	}
+	return nil, fmt.Errorf("%w: an object or array is not a string", errEval)
+}
+
+// render evaluates a body template to JSON text: the bytes json.Marshal
+// wrote for the evaluated template (objects have their keys sorted, as
+// compileTemplate orders them), written directly.
+func (n *node) render(sc *scope) ([]byte, error) {
+	return n.appendJSON(make([]byte, 0, 256), sc)
+}
+
+func (n *node) appendJSON(dst []byte, sc *scope) ([]byte, error) {
+	var err error
+	switch n.kind {
 	case nObject:
-		m := make(map[string]any, len(n.keys))
+		dst = append(dst, '{')
 		for i, k := range n.keys {
-			v, err := n.fields[i].eval(sc)
-			if err != nil {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(appendJSONString(dst, k), ':')
+			if dst, err = n.fields[i].appendJSON(dst, sc); err != nil {
 				return nil, err
 			}
-			m[k] = v
 		}
-		return m, nil
+		return append(dst, '}'), nil
+	case nArray:
+		dst = append(dst, '[')
+		for i, it := range n.items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = it.appendJSON(dst, sc); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
 	}
-	a := make([]any, len(n.items))
-	for i, it := range n.items {
-		v, err := it.eval(sc)
+	v, err := n.eval(sc)
+	if err != nil {
+		return nil, err
+	}
+	return appendValue(dst, v)
+}
+
+// appendValue appends v as json.Marshal writes it.
+func appendValue(dst []byte, v any) ([]byte, error) {
+	switch t := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case string:
+		return appendJSONString(dst, t), nil
+	case bool:
+		return strconv.AppendBool(dst, t), nil
+	case json.Number:
+		if t == "" {
+			t = "0"
+		}
+		if !isJSONNumber(string(t)) {
+			return nil, fmt.Errorf("json: invalid number literal %q", string(t))
+		}
+		return append(dst, t...), nil
+	case json.RawMessage:
+		// An object or array copied from a body is decoded and encoded
+		// again, not passed through: a repeated key reaches the upstream
+		// once, with the value the validator and this template saw (the
+		// last), never as {"q":0,"q":3} for a parser that takes the first.
+		d, err := decodeJSON(t)
 		if err != nil {
 			return nil, err
 		}
-		a[i] = v
+		v = d
 	}
-	return a, nil
+	b, err := json.Marshal(v) // decoded by the json filter or a default()
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
 }
 
-// usesBody reports whether the template reads the body.
-func (n *node) usesBody() bool {
-	switch n.kind {
-	case nExpr:
-		return n.ex.src == srcBody
-	case nInterp:
-		for _, p := range n.parts {
-			if p.ex != nil && p.ex.src == srcBody {
-				return true
-			}
-		}
-	case nObject:
-		for _, f := range n.fields {
-			if f.usesBody() {
-				return true
-			}
-		}
-	case nArray:
-		for _, f := range n.items {
-			if f.usesBody() {
-				return true
-			}
+// bodyExprs calls visit with each expression of the template that reads
+// the body.
+func (n *node) bodyExprs(visit func(*expr)) {
+	if n.ex != nil && n.ex.src == srcBody {
+		visit(n.ex)
+	}
+	for _, p := range n.parts {
+		if p.ex != nil && p.ex.src == srcBody {
+			visit(p.ex)
 		}
 	}
-	return false
+	for _, c := range n.fields {
+		c.bodyExprs(visit)
+	}
+	for _, c := range n.items {
+		c.bodyExprs(visit)
+	}
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers exact.

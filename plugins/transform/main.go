@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,6 +103,7 @@ type side struct {
 	path           string
 	body           *node
 	bodyReads      bool
+	bodyKeys       []string // root members the body template reads
 	status         []statusRule
 }
 
@@ -174,7 +176,12 @@ func compileSide(s *Side, where string) (*side, error) {
 		if out.body, err = compileTemplate(tmpl, where+".body"); err != nil {
 			return nil, err
 		}
-		out.bodyReads = out.body.usesBody()
+		out.body.bodyExprs(func(e *expr) {
+			out.bodyReads = true
+			if len(e.steps) > 0 && !slices.Contains(out.bodyKeys, e.steps[0].key) {
+				out.bodyKeys = append(out.bodyKeys, e.steps[0].key)
+			}
+		})
 	}
 	for i, r := range s.Status {
 		if r.To < 100 || r.To > 599 {
@@ -366,19 +373,6 @@ func onRequestHeaders(req plugin.Request) plugin.Action {
 	return plugin.Continue
 }
 
-// bodyScope decodes the body into sc when the template reads it.
-func bodyScope(sc *scope, b []byte) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil
-	}
-	v, err := decodeJSON(b)
-	if err != nil {
-		return err
-	}
-	sc.body = v
-	return nil
-}
-
 func onRequestBody(req plugin.Request) plugin.Action {
 	s := tr.req
 	if s == nil || s.body == nil {
@@ -390,16 +384,12 @@ func onRequestBody(req plugin.Request) plugin.Action {
 		if err != nil {
 			return fail(req, "request.body", err)
 		}
-		if err := bodyScope(sc, b); err != nil {
+		if err := bodyScope(sc, b, s.bodyKeys); err != nil {
 			plugin.Response{}.Header().Set("Content-Type", "application/json")
 			return plugin.Respond(400, []byte(`{"message":"Malformed JSON in request body"}`))
 		}
 	}
-	v, err := s.body.eval(sc)
-	if err != nil {
-		return fail(req, "request.body", err)
-	}
-	out, err := json.Marshal(v)
+	out, err := s.body.render(sc)
 	if err != nil {
 		return fail(req, "request.body", err)
 	}
@@ -438,16 +428,12 @@ func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
 	if s.body != nil {
 		sc := newScope(req, status)
 		if s.bodyReads {
-			if err := bodyScope(sc, body); err != nil {
+			if err := bodyScope(sc, body, s.bodyKeys); err != nil {
 				// A non-JSON upstream body is available as a string.
-				sc.body = string(body)
+				sc.body, sc.bodyText = string(body), true
 			}
 		}
-		v, err := s.body.eval(sc)
-		if err != nil {
-			return failResponse(req, resp, err)
-		}
-		out, err := json.Marshal(v)
+		out, err := s.body.render(sc)
 		if err != nil {
 			return failResponse(req, resp, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,30 @@ func TestThroughRealHost(t *testing.T) {
 			assert.Equal(t, tc.expStatus, w.Code, w.Body.String())
 			assert.JSONEq(t, tc.expBody, w.Body.String())
 			assert.Empty(t, w.Header().Get("Server"))
+		})
+	}
+}
+
+// BenchmarkThroughRealHost runs BenchmarkBodyTemplate2K's templates in
+// wazero, through the pipeline: what one request costs.
+func BenchmarkThroughRealHost(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds plugins to wasm; skipped with -short")
+	}
+	body := body2K()
+	for _, bc := range bodyTemplates {
+		b.Run(bc.name, func(b *testing.B) {
+			g := wasmtest.New(b, wasm.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, upstream,
+				&config.Plugin{Name: "transform", Source: wasmtest.Build(b, "."), ConfigJSON: []byte(`{"request":{"body":` + bc.tmpl + `}}`), Timeout: 2 * time.Second, PoolSize: 2})
+			in := &pipeline.Request{RouteKey: "POST /u/{id}", Params: []pipeline.Param{{Name: "id", Value: "5"}}, RequestID: "rid"}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				w := g.Do(httptest.NewRequest("POST", "/u/5", bytes.NewReader(body)), in)
+				if w.Code != 200 {
+					b.Fatal(w.Code)
+				}
+			}
 		})
 	}
 }

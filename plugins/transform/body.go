@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// The JSON body is read with gjson rather than encoding/json: a template
+// usually picks a few fields, and gjson selects them from the raw bytes
+// without decoding the document into maps and slices. Go's encoding/json is
+// about ten times slower in wasm than natively: decoding a 2 KiB body into
+// `any` cost ~0.3 ms a request through the real host, validating it with
+// gjson.ValidBytes (a scanner that allocates nothing) and selecting costs
+// tens of µs (README.md, Performance). The members of the root object that
+// the template reads are found in one pass, however many selectors read
+// them. Objects and arrays that a template selects are carried as
+// json.RawMessage; writing one out decodes and encodes it again (expr.go,
+// appendJSON), so repeated keys never reach the upstream.
+
+// maxDepth is encoding/json's nesting limit: bodies nested deeper were
+// malformed before gjson and still are. It also bounds gjson.ValidBytes,
+// which recurses once per level.
+const maxDepth = 10000
+
+// errMalformed is a body that is not exactly one JSON value.
+var errMalformed = errors.New("malformed JSON")
+
+// bodyScope sets sc's body to b when b is JSON, and finds the members
+// named keys when it is an object; it leaves the body unset for an empty or
+// blank b and fails on anything that is not exactly one JSON value. Spaces
+// after the value are allowed, as encoding/json's Decoder with a check for
+// trailing data allowed them.
+func bodyScope(sc *scope, b []byte, keys []string) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	b = bytes.TrimRightFunc(b, unicode.IsSpace)
+	if len(b) > maxDepth && tooDeep(b) || !gjson.ValidBytes(b) {
+		return errMalformed
+	}
+	sc.body = string(b)
+	if root := gjson.Parse(sc.body); root.IsObject() && len(keys) > 0 {
+		sc.keys, sc.members = keys, make([]gjson.Result, len(keys))
+		root.ForEach(func(k, v gjson.Result) bool {
+			if i := slices.Index(keys, k.Str); i >= 0 {
+				sc.members[i] = v // the last one wins, see lastMember
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+// tooDeep reports whether b nests arrays and objects deeper than maxDepth.
+// It counts exactly for valid JSON; for anything else gjson.ValidBytes fails.
+func tooDeep(b []byte) bool {
+	depth, inStr := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '[' || c == '{':
+			if depth++; depth > maxDepth {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
+}
+
+// selectBody is the value of the body selector e, or nil when it is missing.
+func (e *expr) selectBody(sc *scope) any {
+	if sc.bodyText {
+		if len(e.steps) == 0 {
+			return sc.body
+		}
+		return nil
+	}
+	if sc.body == "" {
+		return nil
+	}
+	r := gjson.Parse(sc.body)
+	for i, st := range e.steps {
+		switch {
+		case i == 0 && r.IsObject():
+			r = sc.rootMember(r, st.key)
+		case r.IsObject():
+			r = lastMember(r, st.key)
+		case r.IsArray() && st.isIdx:
+			r = r.Get(st.key) // a decimal index: no gjson path syntax in it
+		default:
+			return nil
+		}
+		if !r.Exists() {
+			return nil
+		}
+	}
+	return jsonValue(r)
+}
+
+// rootMember is the member key of the root object root: found by bodyScope
+// when the template names it, else looked up.
+func (sc *scope) rootMember(root gjson.Result, key string) gjson.Result {
+	if i := slices.Index(sc.keys, key); i >= 0 {
+		return sc.members[i]
+	}
+	return lastMember(root, key)
+}
+
+// lastMember is obj's member named key, compared literally (unescaped, no
+// gjson path syntax). When the name repeats it is the last one, as
+// encoding/json reads the object, and so as request-validator validated it.
+func lastMember(obj gjson.Result, key string) gjson.Result {
+	var v gjson.Result
+	obj.ForEach(func(k, val gjson.Result) bool {
+		if k.Str == key {
+			v = val
+		}
+		return true
+	})
+	return v
+}
+
+// jsonValue is r as encoding/json with UseNumber decoded scalars (string,
+// json.Number, bool, nil); an object or array is its raw text.
+func jsonValue(r gjson.Result) any {
+	switch r.Type {
+	case gjson.String:
+		return validUTF8(r.Str)
+	case gjson.Number:
+		return json.Number(r.Raw)
+	case gjson.True:
+		return true
+	case gjson.False:
+		return false
+	case gjson.JSON:
+		return json.RawMessage(r.Raw)
+	}
+	return nil
+}
+
+// validUTF8 replaces each byte of s that is not UTF-8 by U+FFFD, as
+// encoding/json does when it decodes a string.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	out := make([]byte, 0, len(s)+8)
+	for _, r := range s { // ranging yields U+FFFD for each bad byte
+		out = utf8.AppendRune(out, r)
+	}
+	return string(out)
+}
+
+// isJSONNumber reports whether s is a JSON number literal.
+func isJSONNumber(s string) bool {
+	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9') && gjson.Valid(s)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it: HTML characters, U+2028, U+2029 and bad UTF-8 included.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && htmlSafe[c] {
+			i++
+			continue
+		}
+		esc, size := escapeAt(s, i)
+		switch c := s[i]; {
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c < ' ':
+			esc = controlEscape(c)
+		}
+		if esc != "" {
+			dst = append(append(dst, s[start:i]...), esc...)
+			start = i + size
+		}
+		i += size
+	}
+	return append(append(dst, s[start:]...), '"')
+}
+
+// htmlSafe are the ASCII characters encoding/json writes in a string as
+// they are.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, c)
+	}
+	return t
+}()
+
+// escapeAt is how encoding/json escapes the character at s[i] beyond what
+// JSON requires ("" for none) and the character's size: <, > and & for
+// HTML, U+2028 and U+2029 for JavaScript, a bad UTF-8 byte as U+FFFD.
+func escapeAt[T string | json.RawMessage](s T, i int) (string, int) {
+	switch c := s[i]; {
+	case c == '<':
+		return `\u003c`, 1
+	case c == '>':
+		return `\u003e`, 1
+	case c == '&':
+		return `\u0026`, 1
+	case c < utf8.RuneSelf:
+		return "", 1
+	}
+	// Only the rune is converted, so that it stays on the stack.
+	r, size := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return badUTF8, 1
+	case r == '\u2028':
+		return `\u2028`, size
+	case r == '\u2029':
+		return `\u2029`, size
+	}
+	return "", size
+}
+
+// badUTF8 is how encoding/json writes a byte that is not UTF-8.
+const badUTF8 = `\ufffd`
+
+// controlEscape is encoding/json's escape of the control character c.
+func controlEscape(c byte) string {
+	switch c {
+	case '\b':
+		return `\b`
+	case '\f':
+		return `\f`
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	case '\t':
+		return `\t`
+	}
+	const hex = "0123456789abcdef"
+	return `\u00` + string(hex[c>>4]) + string(hex[c&0xF])
+}
