@@ -118,3 +118,22 @@ func BenchmarkValidate2K(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWellFormed2K is json_validate against the schema true: a
+// well-formedness check (transform uses it).
+func BenchmarkWellFormed2K(b *testing.B) {
+	sch, err := Compile([]byte(`true`), 0)
+	require.NoError(b, err)
+	var tags []string
+	for i := 0; len(strings.Join(tags, ",")) < 1900; i++ {
+		tags = append(tags, fmt.Sprintf("%q", fmt.Sprintf("tag-%04d", i)))
+	}
+	doc := []byte(`{"item":"book","quantity":3,"note":"gift","tags":[` + strings.Join(tags, ",") + `]}`)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if errs := Validate(sch, doc); errs != nil {
+			b.Fatal(errs)
+		}
+	}
+}

@@ -191,6 +191,19 @@ func newValidator(raw []byte) (*validator, error) {
 	return out, nil
 }
 
+// phases are the phases the config needs: without a schema the gateway need
+// not buffer the body for this plugin.
+func (v *validator) phases() uint32 {
+	var m uint32
+	if len(v.cfg.RequiredQuery) > 0 || len(v.cfg.RequiredHeaders) > 0 || len(v.params) > 0 || v.types != nil {
+		m |= abi.PhaseRequestHeaders
+	}
+	if v.schema != nil || v.host != nil {
+		m |= abi.PhaseRequestBody
+	}
+	return m
+}
+
 // fieldError is one entry of the optional errors list.
 type fieldError struct {
 	Pointer string `json:"pointer"`
@@ -302,6 +315,7 @@ func init() {
 				return err
 			}
 			v = nv
+			plugin.UsePhases(nv.phases())
 			return nil
 		},
 		OnRequestHeaders: checkHeaders,

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugintest"
 )
 
@@ -254,4 +255,20 @@ func pointers(e errBody) []string {
 		out = append(out, fe.Pointer)
 	}
 	return out
+}
+
+// TestPhases: without a schema the body is not buffered for the plugin.
+func TestPhases(t *testing.T) {
+	for _, tc := range []struct {
+		name, cfg string
+		exp       uint32
+	}{
+		{"schema only", `{"schema":{"type":"object"}}`, abi.PhaseRequestBody},
+		{"headers only", `{"required_headers":["X-A"]}`, abi.PhaseRequestHeaders},
+		{"both", `{"content_types":["application/json"],"schema":{}}`, abi.PhaseRequestHeaders | abi.PhaseRequestBody},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.exp, plugintest.New(t, tc.cfg).Phases())
+		})
+	}
 }

@@ -181,8 +181,22 @@ var fuzzSelectors = []string{"$.body", "$.body.a", "$.body.a.b", "$.body[0]", "$
 
 // checkSelect compares gjson selection with decodedSelect for body: the
 // same bodies are malformed, scalars are the same values and objects and
-// arrays the same JSON once decoded.
+// arrays the same JSON once decoded. It checks well-formedness both ways:
+// in the guest (gjson.ValidBytes) and on the host (json_validate, which
+// plugintest runs with the gateway's code).
 func checkSelect(t *testing.T, body string) {
+	t.Run("guest", func(t *testing.T) {
+		anyJSON = nil
+		checkSelectNow(t, body)
+	})
+	t.Run("host", func(t *testing.T) {
+		plugintest.New(t, `{"request":{"body":{"a":"$.body.a"}}}`)
+		require.NotNil(t, anyJSON, "a template reading the body compiles the host's JSON check")
+		checkSelectNow(t, body)
+	})
+}
+
+func checkSelectNow(t *testing.T, body string) {
 	var exprs []*expr
 	var keys []string
 	for _, s := range fuzzSelectors {

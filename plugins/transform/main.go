@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
@@ -111,6 +112,30 @@ type side struct {
 type transform struct {
 	stage    map[string]string
 	req, res *side
+}
+
+// phases are the phases the config needs: on routes whose transform never
+// touches the response, say, the gateway streams the response body instead
+// of buffering it for an empty response phase.
+func (t *transform) phases() uint32 {
+	var m uint32
+	if r := t.req; r != nil {
+		if r.path != "" || r.query != nil || r.headers != nil {
+			m |= abi.PhaseRequestHeaders
+		}
+		if r.body != nil {
+			m |= abi.PhaseRequestBody
+		}
+	}
+	if r := t.res; r != nil {
+		if r.headers != nil {
+			m |= abi.PhaseResponseHeaders
+		}
+		if r.body != nil || len(r.status) > 0 {
+			m |= abi.PhaseResponseBody
+		}
+	}
+	return m
 }
 
 // tr is set once per instance by OnConfigure; an instance is single-threaded.
@@ -475,11 +500,20 @@ func sortedKeys[V any](m map[string]V) []string {
 func init() {
 	plugin.Handle(plugin.Handler{
 		OnConfigure: func(raw []byte) error {
+			anyJSON = nil
 			t, err := newTransform(raw)
 			if err != nil {
 				return err
 			}
 			tr = t
+			plugin.UsePhases(t.phases())
+			if plugin.HostSchema() && (t.req != nil && t.req.bodyReads || t.res != nil && t.res.bodyReads) {
+				s, err := plugin.CompileSchema([]byte("true"), "")
+				if err != nil {
+					return fmt.Errorf("json_schema_compile(true): %w", err)
+				}
+				anyJSON = &s
+			}
 			return nil
 		},
 		OnRequestHeaders:  onRequestHeaders,

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugintest"
 )
 
@@ -186,6 +187,32 @@ func TestConfig(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.expErr)
+		})
+	}
+}
+
+// TestPhases: the plugin asks only for the phases its config uses, so the
+// gateway streams the bodies it does not touch.
+func TestPhases(t *testing.T) {
+	const (
+		reqH  = abi.PhaseRequestHeaders
+		reqB  = abi.PhaseRequestBody
+		respH = abi.PhaseResponseHeaders
+		respB = abi.PhaseResponseBody
+	)
+	for _, tc := range []struct {
+		name, cfg string
+		exp       uint32
+	}{
+		{"request headers only", `{"request":{"headers":{"set":{"X-A":"1"}}}}`, reqH},
+		{"request path and body", `{"request":{"path":"/v2","body":{"a":"$.body.a"}}}`, reqH | reqB},
+		{"request body only", `{"request":{"body":{"id":"$path.id"}}}`, reqB},
+		{"response headers", `{"response":{"headers":{"remove":["Server"]}}}`, respH},
+		{"response status", `{"response":{"status":[{"from":[404],"to":200}]}}`, respB},
+		{"both sides", `{"request":{"query":{"remove":["a"]}},"response":{"body":{"d":"$.body"}}}`, reqH | respB},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.exp, plugintest.New(t, tc.cfg).Phases())
 		})
 	}
 }

@@ -40,10 +40,22 @@ type Handler struct {
 	OnLog func(req Request, resp Response)
 }
 
+// handlerPhases are the abi.Phase* bits of the registered Handler's non-nil
+// phase functions.
+var handlerPhases uint32
+
+// UsePhases narrows the phases the gateway calls to mask (abi.Phase* bits)
+// among those the Handler implements. Call it from OnConfigure when the
+// config leaves a phase nothing to do: a plugin without a request-body or
+// response-body phase lets the gateway stream that body instead of
+// buffering it, and every phase skipped is a call into the module saved.
+func UsePhases(mask uint32) { host().SetPhases(mask & handlerPhases) }
+
 // Handle registers h. Call it once, from an init function of the plugin's main
 // package (c-shared modules do not run main).
 func Handle(h Handler) {
-	var mask uint32
+	mask := uint32(0)
+	defer func() { handlerPhases = mask }()
 	bit := func(ok bool, b uint32) {
 		if ok {
 			mask |= b

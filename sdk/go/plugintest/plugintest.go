@@ -296,6 +296,10 @@ func (h *Harness) CryptoVerify(alg string, key, data, sig []byte) int32 {
 	return h.Crypto(alg, key, data, sig)
 }
 
+// Phases returns the abi.Phase* bits the plugin asked for in OnConfigure
+// (plugin.UsePhases), the phases Do runs.
+func (h *Harness) Phases() uint32 { return h.phases }
+
 // SetPhases implements hostapi.Host.
 func (h *Harness) SetPhases(mask uint32) { h.phases = mask }
 
