@@ -16,6 +16,7 @@ import (
 	"errors"
 	"mime"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
@@ -74,6 +75,15 @@ func configure(raw []byte) error {
 		return errors.New("root " + o.root + " is not a valid XML element name")
 	}
 	conf, opts = c, o
+	// Convert one direction only: the other body streams.
+	var phases uint32
+	if c.Request != "" {
+		phases |= abi.PhaseRequestBody
+	}
+	if c.Response != "" {
+		phases |= abi.PhaseResponseBody
+	}
+	plugin.UsePhases(phases)
 	return nil
 }
 

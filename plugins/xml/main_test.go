@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugintest"
 )
 
@@ -128,6 +129,22 @@ func TestConfig(t *testing.T) {
 				return
 			}
 			require.EqualError(t, err, tc.expErr)
+		})
+	}
+}
+
+// TestPhases: only the converted direction's body is buffered.
+func TestPhases(t *testing.T) {
+	for _, tc := range []struct {
+		cfg string
+		exp uint32
+	}{
+		{`{"request":"json-to-xml"}`, abi.PhaseRequestBody},
+		{`{"response":"xml-to-json"}`, abi.PhaseResponseBody},
+		{`{"request":"xml-to-json","response":"json-to-xml"}`, abi.PhaseRequestBody | abi.PhaseResponseBody},
+	} {
+		t.Run(tc.cfg, func(t *testing.T) {
+			assert.Equal(t, tc.exp, plugintest.New(t, tc.cfg).Phases())
 		})
 	}
 }
