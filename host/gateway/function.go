@@ -154,7 +154,7 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 			}
 			continue
 		}
-		ev.Headers[strings.ToLower(k)] = strings.Join(vs, ",")
+		ev.Headers[lowerHeader(k)] = strings.Join(vs, ",")
 	}
 	if r.Host != "" {
 		ev.Headers["host"] = r.Host
@@ -229,6 +229,31 @@ func writeFunctionResponse(w http.ResponseWriter, r *http.Request, resp *abi.Fun
 	if r.Method != http.MethodHead && resp.Body != "" {
 		_, _ = io.WriteString(w, resp.Body)
 	}
+}
+
+// lowerHeaders are the lower-case forms of common canonical header names, so
+// that an event's header map usually costs no string allocation per header.
+var lowerHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, h := range []string{
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
+		"Cache-Control", "Connection", "Content-Encoding", "Content-Length", "Content-Type",
+		"Forwarded", "If-Match", "If-Modified-Since", "If-None-Match", "Origin", "Pragma",
+		"Referer", "Traceparent", "Tracestate", "User-Agent", "X-Amzn-Trace-Id", "X-Api-Key",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id",
+	} {
+		m[h] = strings.ToLower(h)
+	}
+	return m
+}()
+
+// lowerHeader is strings.ToLower(name), without allocating for common names.
+func lowerHeader(name string) string {
+	if l, ok := lowerHeaders[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
 }
 
 // eventTimeCache holds requestContext.time for the current second: formatting

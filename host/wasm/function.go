@@ -71,8 +71,6 @@ type invocation struct {
 	set   bool
 }
 
-type invocationKey struct{}
-
 // functionMetrics are one function's children of the host's function vectors.
 type functionMetrics struct {
 	invocations, coldStarts, throttles prometheus.Counter
@@ -414,13 +412,14 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	in := fi.in
 	inv := invocationPool.Get().(*invocation)
 	inv.event = event
-	in.ex, in.misuse = ex, nil
-	callCtx := context.WithValue(context.WithValue(ctx, instanceKey{}, in), invocationKey{}, inv)
+	in.ex, in.misuse, in.inv = ex, nil, inv
+	callCtx := context.WithValue(ctx, instanceKey{}, in)
 	callCtx, cancel := context.WithTimeout(callCtx, f.timeout)
 	in.stack[0] = api.EncodeI32(int32(len(event)))
 	start := time.Now()
 	err = in.call(callCtx, fi.handle, in.stack[:])
 	elapsed := time.Since(start)
+	in.inv = nil
 	cause := callCtx.Err()
 	cancel()
 	if err == nil && f.cfg.SoftTimeout && elapsed > f.timeout {
@@ -559,8 +558,8 @@ func (f *Function) close(ctx context.Context) {
 }
 
 // hostEventGet implements abi.FuncEventGet.
-func hostEventGet(ctx context.Context, in *instance, s []uint64) {
-	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+func hostEventGet(_ context.Context, in *instance, s []uint64) {
+	inv := in.inv
 	if inv == nil {
 		s[0] = api.EncodeI32(abi.ResultWrongPhase)
 		return
@@ -569,9 +568,9 @@ func hostEventGet(ctx context.Context, in *instance, s []uint64) {
 }
 
 // hostEventRespond implements abi.FuncEventRespond.
-func hostEventRespond(ctx context.Context, in *instance, s []uint64) {
+func hostEventRespond(_ context.Context, in *instance, s []uint64) {
 	b := in.read(abi.FuncEventRespond, s[0], s[1])
-	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	inv := in.inv
 	switch {
 	case inv == nil:
 		s[0] = api.EncodeI32(abi.ResultWrongPhase)

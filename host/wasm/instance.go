@@ -24,7 +24,8 @@ type instance struct {
 
 	// Per-call state, reset by each Run.
 	ex     *pipeline.Exchange
-	misuse error // set by a host function before it traps
+	misuse error       // set by a host function before it traps
+	inv    *invocation // a function's handle_event call (function.go)
 
 	// The interrupt flag of an interruptFlag instance (nil otherwise), the
 	// context.AfterFunc that sets it, and the set that has not finished
