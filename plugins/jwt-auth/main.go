@@ -8,7 +8,6 @@
 package main
 
 import (
-	"crypto/sha256"
 	"errors"
 	"net/url"
 	"strings"
@@ -20,7 +19,12 @@ import (
 // state is built by OnConfigure; an instance serves one request at a time.
 var state struct {
 	s     *settings
-	cache map[[32]byte]*cached
+	// cache is keyed by the token itself: hashing it with SHA-256 cost more
+	// than the rest of a cached request (Go's SHA-256 has no assembly in
+	// wasm), and the map compares whole keys, so no collision can map one
+	// token to another's verdict. At most cacheSize tokens of at most
+	// maxToken bytes are kept.
+	cache map[string]*cached
 }
 
 // cached is a verified token, valid while the remote key set is unchanged.
@@ -44,7 +48,7 @@ func configure(raw []byte) error {
 		return err
 	}
 	state.s = s
-	state.cache = make(map[[32]byte]*cached, s.cacheSize)
+	state.cache = make(map[string]*cached, s.cacheSize)
 	return nil
 }
 
@@ -79,12 +83,10 @@ func (s *settings) authenticate(raw string, now time.Time) (*verified, *authErro
 	if s.remote != nil {
 		s.remote.ensure(now) // a refresh changes gen, which invalidates cached tokens
 	}
-	var id [32]byte
 	if s.cacheSize > 0 && len(raw) <= s.maxToken {
-		id = sha256.Sum256([]byte(raw))
-		if c, ok := state.cache[id]; ok && (s.remote == nil || c.gen == s.remote.gen) {
+		if c, ok := state.cache[raw]; ok && (s.remote == nil || c.gen == s.remote.gen) {
 			if aerr := s.checkTime(c.v, now); aerr != nil {
-				delete(state.cache, id)
+				delete(state.cache, raw)
 				return nil, aerr
 			}
 			return c.v, s.checkScopes(c.v)
@@ -116,7 +118,7 @@ func (s *settings) authenticate(raw string, now time.Time) (*verified, *authErro
 		if s.remote != nil {
 			gen = s.remote.gen
 		}
-		state.cache[id] = &cached{v: v, gen: gen}
+		state.cache[strings.Clone(raw)] = &cached{v: v, gen: gen}
 	}
 	return v, s.checkScopes(v)
 }
