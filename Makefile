@@ -94,6 +94,9 @@ bench: build
 		--target fn-mock=builtin:function.hcl:/mock \
 		--target key-auth=builtin:auth.hcl:'/key?api_key=bench-key' \
 		--target jwt-rs256=builtin:auth.hcl:"/jwt?access_token=$$(cat cmd/loadbench/testdata/auth.token)" \
+		--target validation-plain=builtin:validation.hcl:/plain/7 \
+		--target validated=builtin:validation.hcl:/validated/7 \
+		--body validation-plain=builtin:order2k.json --body validated=builtin:order2k.json \
 		--idle 10000 $(BENCH_ARGS)
 	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsidle --gateway $(BIN)/gateway --conns $(WS_IDLE_CONNS)
 	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsrtt --gateway $(BIN)/gateway $(WS_RTT_ARGS)

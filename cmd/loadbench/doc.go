@@ -3,10 +3,10 @@
 // httputil.ReverseProxy, on loopback, in one run.
 //
 //	loadbench run [--gateway bin/gateway] [--target name=template.hcl[:/path]]...
-//	              [--rounds 3] [--duration 5s] [--warmup 1s] [--conns 64]
-//	              [--path /] [--timeout 10s] [--wrk] [--wrk-threads N]
-//	              [--idle 10000] [--json FILE]
-//	loadbench load      --url URL [--conns 64] [--duration 5s]
+//	              [--body name=FILE]... [--rounds 3] [--duration 5s]
+//	              [--warmup 1s] [--conns 64] [--path /] [--timeout 10s]
+//	              [--wrk] [--wrk-threads N] [--idle 10000] [--json FILE]
+//	loadbench load      --url URL [--body FILE] [--conns 64] [--duration 5s]
 //	loadbench backend   [--addr 127.0.0.1:0]
 //	loadbench bareproxy --upstream URL [--addr 127.0.0.1:0]
 //	loadbench idle      --url URL --pid PID [--conns 10000] [--timeout 60s]
@@ -25,15 +25,25 @@
 // proxied to the backend) and gateway-mock (route /mock, answered by the
 // gateway) from builtin:gateway.hcl.
 //
+// Targets send GET. --body name=FILE (repeatable; name is a --target, direct
+// or bareproxy) makes every request of that target a POST of FILE's bytes
+// with Content-Type: application/json and its Content-Length: the readiness
+// check, the load (built-in generator or a generated wrk Lua script) and the
+// --idle requests. FILE is a path, or builtin:NAME for a compiled-in file of
+// cmd/loadbench/testdata such as order2k.json, the ~2 KiB order the
+// request-validator benchmarks use (validation.hcl's /plain/7 and
+// /validated/7 take it). load takes --body FILE the same way.
+//
 // Rounds are interleaved (round 1 of every target, then round 2, ...), each
 // after its own warm-up. The markdown table gives requests/s (median of the
 // rounds), p50 and p99 latency (over all rounds), errors, non-2xx responses,
 // both ratios to the bare proxy, and each server's peak RSS (VmHWM).
 //
 // The built-in load generator is closed-loop like wrk: each connection is a raw
-// keep-alive TCP connection with one request outstanding, writing a prebuilt GET
-// and parsing the response itself (status line, Content-Length or chunked body,
-// Connection: close), with latencies in a fixed-bucket log-linear histogram.
+// keep-alive TCP connection with one request outstanding, writing a prebuilt
+// GET (or POST) and parsing the response itself (status line, Content-Length
+// or chunked body, Connection: close), with latencies in a fixed-bucket
+// log-linear histogram.
 // --wrk uses wrk from PATH instead, to check that the generator is not the
 // bottleneck.
 //

@@ -40,11 +40,11 @@ func raiseNoFileLimit() (uint64, error) {
 	return lim.Cur, nil
 }
 
-// runIdle opens conns keep-alive connections to u, sends one GET on each and
-// reads the response, then measures the VmRSS of the server process pid while
+// runIdle opens conns keep-alive connections to u, sends one request on each
+// (a GET, or a POST of body when it is not nil) and reads the response, then measures the VmRSS of the server process pid while
 // every connection sits idle. It closes them all before it returns and gives
 // up when ctx is done.
-func runIdle(ctx context.Context, u *url.URL, conns, pid int) (*idleResult, error) {
+func runIdle(ctx context.Context, u *url.URL, body []byte, conns, pid int) (*idleResult, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("idle test against %s: only http:// URLs are supported", u)
 	}
@@ -59,7 +59,7 @@ func runIdle(ctx context.Context, u *url.URL, conns, pid int) (*idleResult, erro
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	req := buildRequest(u)
+	req := buildRequest(u, body)
 	opened, failed, firstErr := openMany(ctx, conns, func() openFunc {
 		rr := newRespReader(nil, 4<<10)
 		var resp response
@@ -214,7 +214,7 @@ func cmdIdle(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	res, err := runIdle(ctx, u, *conns, *pid)
+	res, err := runIdle(ctx, u, nil, *conns, *pid)
 	if err != nil {
 		fmt.Fprintf(stderr, "loadbench idle: %v\n", err)
 		return 1

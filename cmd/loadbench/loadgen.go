@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -15,6 +16,7 @@ import (
 // request outstanding at a time, for Duration.
 type loadConfig struct {
 	URL      *url.URL // http://host:port/path?query
+	Body     []byte   // with a body every request is a POST of it as application/json; nil for GET
 	Conns    int
 	Duration time.Duration
 	// Timeout bounds one request (dial, write and read); a request that takes
@@ -46,10 +48,15 @@ func (r *loadResult) RPS() float64 {
 	return float64(r.Requests) / r.Elapsed.Seconds()
 }
 
-// buildRequest returns the bytes of a keep-alive GET request for u.
-func buildRequest(u *url.URL) []byte {
-	path := u.RequestURI()
-	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: loadbench\r\nAccept: */*\r\n\r\n")
+// buildRequest returns the bytes of a keep-alive request for u: a GET when
+// body is nil, else a POST of body with Content-Type: application/json.
+func buildRequest(u *url.URL, body []byte) []byte {
+	head := " " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUser-Agent: loadbench\r\nAccept: */*\r\n"
+	if body == nil {
+		return []byte("GET" + head + "\r\n")
+	}
+	req := []byte("POST" + head + "Content-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
+	return append(req, body...)
 }
 
 // runLoad drives cfg.Conns connections against cfg.URL until cfg.Duration has
@@ -72,7 +79,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (*loadResult, error) {
 	if cfg.URL.Port() == "" {
 		addr = net.JoinHostPort(cfg.URL.Hostname(), "80")
 	}
-	req := buildRequest(cfg.URL)
+	req := buildRequest(cfg.URL, cfg.Body)
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()

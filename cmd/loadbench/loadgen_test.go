@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,15 +23,81 @@ import (
 func TestBuildRequest(t *testing.T) {
 	u, err := url.Parse("http://127.0.0.1:8080/a/b?size=10")
 	require.NoError(t, err)
-	assert.Equal(t, "GET /a/b?size=10 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: loadbench\r\nAccept: */*\r\n\r\n", string(buildRequest(u)))
+	const head = " /a/b?size=10 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: loadbench\r\nAccept: */*\r\n"
+	tests := []struct {
+		name    string
+		body    []byte
+		exp     string
+		expBody string // what net/http reads as the body
+	}{
+		{name: "no body is a GET", body: nil, exp: "GET" + head + "\r\n"},
+		{
+			name:    "a body is a POST of JSON",
+			body:    []byte(`{"a":1}`),
+			exp:     "POST" + head + "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+			expBody: `{"a":1}`,
+		},
+		{
+			name:    "bytes are sent as they are",
+			body:    []byte("\x00\r\n\r\n\xff"),
+			exp:     "POST" + head + "Content-Type: application/json\r\nContent-Length: 6\r\n\r\n\x00\r\n\r\n\xff",
+			expBody: "\x00\r\n\r\n\xff",
+		},
+		{
+			name: "an empty non-nil body is a POST without bytes",
+			body: []byte{},
+			exp:  "POST" + head + "Content-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := buildRequest(u, tc.body)
+			assert.Equal(t, tc.exp, string(got))
+			// Two of them back to back parse as two requests: nothing is left over.
+			br := bufio.NewReader(bytes.NewReader(append(slices.Clone(got), got...)))
+			for range 2 {
+				r, err := http.ReadRequest(br)
+				require.NoError(t, err)
+				b, err := io.ReadAll(r.Body)
+				require.NoError(t, err)
+				assert.Equal(t, tc.expBody, string(b))
+				assert.Equal(t, "/a/b?size=10", r.RequestURI)
+			}
+			_, err := br.Peek(1)
+			assert.ErrorIs(t, err, io.EOF)
+		})
+	}
+}
+
+// postChecker answers 200 with a short body to a POST of want with
+// Content-Type: application/json, and 400 with the reason to anything else.
+func postChecker(want []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		switch {
+		case err != nil:
+			http.Error(w, "read the body: "+err.Error(), http.StatusBadRequest)
+		case r.Method != http.MethodPost:
+			http.Error(w, "method "+r.Method+", want POST", http.StatusBadRequest)
+		case r.Header.Get("Content-Type") != "application/json":
+			http.Error(w, "Content-Type "+r.Header.Get("Content-Type")+", want application/json", http.StatusBadRequest)
+		case !bytes.Equal(got, want):
+			http.Error(w, fmt.Sprintf("body of %d bytes is not the %d expected", len(got), len(want)), http.StatusBadRequest)
+		default:
+			_, _ = w.Write([]byte(`{"ok":true}`))
+		}
+	}
 }
 
 func TestRunLoad(t *testing.T) {
 	var served atomic.Int64
+	order, err := readBody(builtinPrefix + "order2k.json")
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
 		path    string
+		body    []byte
 		check   func(t *testing.T, res *loadResult)
 	}{
 		{
@@ -64,6 +135,17 @@ func TestRunLoad(t *testing.T) {
 			},
 		},
 		{
+			name:    "a body is POSTed on every request",
+			handler: postChecker(order.Data),
+			path:    "/orders/7",
+			body:    order.Data,
+			check: func(t *testing.T, res *loadResult) {
+				assert.Zero(t, res.Non2xx, "the server saw a POST of the body")
+				assert.Zero(t, res.Reconns)
+				assert.Equal(t, int64(res.Requests)*int64(len(`{"ok":true}`)), res.Bytes)
+			},
+		},
+		{
 			name: "non-2xx are counted, not errors",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "nope", http.StatusServiceUnavailable)
@@ -82,7 +164,7 @@ func TestRunLoad(t *testing.T) {
 			}))
 			defer srv.Close()
 			served.Store(0)
-			res, err := runLoad(t.Context(), loadConfig{URL: mustURL(srv.URL + tc.path), Conns: 4, Duration: 300 * time.Millisecond})
+			res, err := runLoad(t.Context(), loadConfig{URL: mustURL(srv.URL + tc.path), Body: tc.body, Conns: 4, Duration: 300 * time.Millisecond})
 			require.NoError(t, err)
 			require.NoError(t, res.FirstError)
 			assert.Zero(t, res.Errors)

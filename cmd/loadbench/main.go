@@ -64,12 +64,13 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rawURL := fs.String("url", "", "http:// URL to GET (required)")
+	rawURL := fs.String("url", "", "http:// URL to GET, or POST with --body (required)")
+	bodySource := fs.String("body", "", "POST this file (or builtin:NAME from testdata) as application/json instead of GET")
 	conns := fs.Int("conns", 64, "concurrent keep-alive connections")
 	duration := fs.Duration("duration", 5*time.Second, "how long to run")
 	timeout := fs.Duration("timeout", 10*time.Second, "a request slower than this counts as an error")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: loadbench load --url URL [--conns 64] [--duration 5s]\n\n")
+		fmt.Fprint(stderr, "usage: loadbench load --url URL [--body FILE] [--conns 64] [--duration 5s]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +81,14 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadbench load: --url: %v\n", err)
 		return 2
 	}
-	res, err := runLoad(ctx, loadConfig{URL: u, Conns: *conns, Duration: *duration, Timeout: *timeout})
+	var body bodyFile
+	if *bodySource != "" {
+		if body, err = readBody(*bodySource); err != nil {
+			fmt.Fprintf(stderr, "loadbench load: --body: %v\n", err)
+			return 2
+		}
+	}
+	res, err := runLoad(ctx, loadConfig{URL: u, Body: body.Data, Conns: *conns, Duration: *duration, Timeout: *timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "loadbench load: %v\n", err)
 		return 1

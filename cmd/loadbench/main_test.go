@@ -34,7 +34,8 @@ func TestMain(m *testing.M) {
 
 // fakeGateway serves the rendered config template the way the real gateway
 // would for the built-in templates: /plain proxied to the backend, /mock
-// answered itself, and with an admin_listen the WebSocket APIs of
+// answered itself, /validated/{id} answered 200 only to a POST of
+// testdata/order2k.json as application/json (postChecker), and with an admin_listen the WebSocket APIs of
 // websocket.hcl and the admin listener (serveFakeWebSocketAPIs). It fails if a
 // placeholder was left unsubstituted.
 func fakeGateway(ctx context.Context, args []string) int {
@@ -73,6 +74,12 @@ func fakeGateway(ctx context.Context, args []string) int {
 	mux.HandleFunc("GET /mock", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"mock":true}`))
 	})
+	order, err := readBody(builtinPrefix + "order2k.json")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fake gateway:", err)
+		return 1
+	}
+	mux.Handle("/validated/{id}", postChecker(order.Data))
 	if admin := regexp.MustCompile(`admin_listen\s*=\s*"([^"]+)"`).FindSubmatch(b); admin != nil {
 		stop, err := serveFakeWebSocketAPIs(mux, string(admin[1]), u)
 		if err != nil {

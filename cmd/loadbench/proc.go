@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -132,7 +133,8 @@ func (c *child) logTail() string {
 }
 
 // waitReady polls url until it answers 200, the child exits, or timeout passes.
-func (c *child) waitReady(ctx context.Context, url string, timeout time.Duration) error {
+// It sends GET, or with a non-nil body a POST of it as application/json.
+func (c *child) waitReady(ctx context.Context, url string, body []byte, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -140,7 +142,7 @@ func (c *child) waitReady(ctx context.Context, url string, timeout time.Duration
 	defer tick.Stop()
 	last := "no answer yet"
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := newReadyRequest(ctx, url, body)
 		if err != nil {
 			return fmt.Errorf("%s readiness check: %w", c.name, err)
 		}
@@ -152,7 +154,7 @@ func (c *child) waitReady(ctx context.Context, url string, timeout time.Duration
 				return nil
 			}
 			last = "status " + resp.Status
-		} else {
+		} else if ctx.Err() == nil { // keep what the server said before the deadline cut this one off
 			last = err.Error()
 		}
 		select {
@@ -166,6 +168,19 @@ func (c *child) waitReady(ctx context.Context, url string, timeout time.Duration
 		case <-tick.C:
 		}
 	}
+}
+
+// newReadyRequest returns a GET of url, or with a non-nil body a POST of it as
+// application/json.
+func newReadyRequest(ctx context.Context, url string, body []byte) (*http.Request, error) {
+	if body == nil {
+		return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, err
 }
 
 // freeAddr returns a loopback host:port that was free a moment ago, for a child

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -59,4 +60,34 @@ func TestProcStatus(t *testing.T) {
 	require.ErrorContains(t, err, "has no NoSuchField line")
 	_, err = procStatusKB(1<<30, "VmRSS")
 	require.ErrorContains(t, err, "read VmRSS of process 1073741824")
+}
+
+func TestWaitReady(t *testing.T) {
+	order, err := readBody(builtinPrefix + "order2k.json")
+	require.NoError(t, err)
+	srv := httptest.NewServer(postChecker(order.Data))
+	defer srv.Close()
+	// A child that outlives the checks: waitReady only watches it for an exit.
+	c, err := startChild(t.Context(), "srv", "/bin/sleep", []string{"60"}, t.TempDir(), false, time.Second)
+	require.NoError(t, err)
+	defer c.stop()
+	tests := []struct {
+		name   string
+		body   []byte
+		expErr string
+	}{
+		{name: "POST of the body", body: order.Data},
+		{name: "GET", body: nil, expErr: "srv did not answer 200 on " + srv.URL + "/v within 300ms (last: status 400 Bad Request); its log "},
+		{name: "another body", body: []byte(`{}`), expErr: "(last: status 400 Bad Request)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.waitReady(t.Context(), srv.URL+"/v", tc.body, 300*time.Millisecond)
+			if tc.expErr != "" {
+				require.ErrorContains(t, err, tc.expErr)
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
 }

@@ -29,10 +29,13 @@ type report struct {
 
 // targetReport summarises every round of one target.
 type targetReport struct {
-	Name      string    `json:"name"`
-	URL       string    `json:"url"`
-	Template  string    `json:"template,omitempty"`
-	Process   string    `json:"process"`
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Template string `json:"template,omitempty"`
+	Process  string `json:"process"`
+	// Body is the --body file the target POSTs; "" for GET.
+	Body      string    `json:"body,omitempty"`
+	BodyBytes int       `json:"body_bytes,omitempty"`
 	RPS       float64   `json:"rps_median"`
 	RoundsRPS []float64 `json:"rps_rounds"`
 	// P50Ms and P99Ms are over all rounds with the built-in generator and the
@@ -78,7 +81,10 @@ func buildReport(o *runOptions, generator string, live []*liveTarget) *report {
 		Conns: o.Conns, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Time: time.Now().UTC(),
 	}
 	for _, lt := range live {
-		tr := targetReport{Name: lt.Name, URL: lt.URL.String(), Template: lt.Template, Process: procKey(lt)}
+		tr := targetReport{
+			Name: lt.Name, URL: lt.URL.String(), Template: lt.Template, Process: procKey(lt),
+			Body: lt.body.Source, BodyBytes: len(lt.body.Data),
+		}
 		var p50s, p99s []time.Duration
 		for _, r := range lt.rounds {
 			tr.RoundsRPS = append(tr.RoundsRPS, r.RPS)
@@ -150,6 +156,11 @@ func writeMarkdown(w io.Writer, rep *report) {
 		notes = append(notes, "p50 and p99 are over all rounds")
 	}
 	notes = append(notes, "peak RSS is the server's VmHWM; the direct row is the backend, which also served every proxied request")
+	for _, t := range rep.Targets {
+		if t.Body != "" {
+			notes = append(notes, fmt.Sprintf("%s POSTs %s (%d bytes)", t.Name, t.Body, t.BodyBytes))
+		}
+	}
 	fmt.Fprintf(w, "\n%s.\n", strings.Join(notes, "; "))
 	if len(rep.Idle) > 0 {
 		fmt.Fprintln(w, "\n| server | idle conns | failed | VmRSS before | VmRSS after | RSS per conn |")

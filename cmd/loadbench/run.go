@@ -47,14 +47,19 @@ type runOptions struct {
 	WrkThreads int
 	Idle       int
 	JSONPath   string
+	// Bodies maps a target name (a gateway target, direct or bareproxy) to the
+	// body it POSTs; a target without one sends GET.
+	Bodies map[string]bodyFile
 }
 
+// targetList collects a repeatable flag (--target, --body).
 type targetList []string
 
 func (t *targetList) String() string     { return strings.Join(*t, ",") }
 func (t *targetList) Set(v string) error { *t = append(*t, v); return nil }
 
-const runUsage = `usage: loadbench run [--gateway bin/gateway] [--target name=template.hcl[:/path]]... [flags]
+const runUsage = `usage: loadbench run [--gateway bin/gateway] [--target name=template.hcl[:/path]]...
+                    [--body name=FILE]... [flags]
 
 Starts the backend, a bare httputil.ReverseProxy in front of it and, with
 --gateway, one gateway process per config template, each in its own process
@@ -70,6 +75,13 @@ builtin:NAME is cmd/loadbench/testdata/NAME compiled into loadbench. Without
 --target, --gateway measures ` + "gateway-proxy=builtin:gateway.hcl:/plain" + ` and
 ` + "gateway-mock=builtin:gateway.hcl:/mock" + `.
 
+Every target sends GET unless --body name=FILE gives it a body: then each of
+its requests (the readiness check, the load and the --idle ones too) is a POST
+of the file's bytes with Content-Type: application/json. FILE is a path, or
+builtin:NAME for cmd/loadbench/testdata/NAME, e.g.
+` + "--body validated=builtin:order2k.json" + ` (a 2 KiB order). The name is a --target
+name, direct or bareproxy.
+
 flags:
 `
 
@@ -77,9 +89,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &runOptions{}
-	var targets targetList
+	var targets, bodies targetList
 	fs.StringVar(&o.Gateway, "gateway", "", "path of the gateway binary; without it only direct and bareproxy are measured")
 	fs.Var(&targets, "target", "gateway target name=template.hcl[:/path] (repeatable; path defaults to /)")
+	fs.Var(&bodies, "body", "name=FILE: target name POSTs FILE (or builtin:NAME from testdata) as application/json (repeatable)")
 	fs.StringVar(&o.Path, "path", "/", "request path (and query) for the direct and bareproxy targets, e.g. /?size=4096")
 	fs.IntVar(&o.Rounds, "rounds", 3, "measured rounds per target, interleaved across targets")
 	fs.DurationVar(&o.Duration, "duration", 5*time.Second, "length of one measured round")
@@ -124,6 +137,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 		seen[t.Name] = true
 		o.Targets = append(o.Targets, t)
 	}
+	names := []string{targetDirect, targetBareproxy}
+	for _, t := range o.Targets {
+		names = append(names, t.Name)
+	}
+	var err error
+	if o.Bodies, err = parseBodies(bodies, names); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -131,6 +152,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 type liveTarget struct {
 	target
 	URL    *url.URL
+	body   bodyFile // what it POSTs; Data is nil for GET
+	script string   // wrk Lua script sending body (--wrk with a body only)
 	server *child
 	rounds []roundResult
 	hist   *Histogram // merged over rounds (built-in generator only)
@@ -202,13 +225,16 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 	children = append(children, bare)
-	if err := bare.waitReady(ctx, "http://"+bare.addr+"/", startupTimeout); err != nil {
+	if err := bare.waitReady(ctx, "http://"+bare.addr+"/", nil, startupTimeout); err != nil {
 		return err
 	}
 
 	live := []*liveTarget{
 		{target: target{Name: targetDirect, Path: o.Path}, server: backend, URL: mustURL("http://" + backend.addr + o.Path)},
 		{target: target{Name: targetBareproxy, Path: o.Path}, server: bare, URL: mustURL("http://" + bare.addr + o.Path)},
+	}
+	for _, lt := range live {
+		lt.body = o.Bodies[lt.Name]
 	}
 	gateways := map[string]*child{} // one gateway process per template
 	for _, t := range o.Targets {
@@ -223,11 +249,22 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 			}
 			gateways[t.Template] = gw
 		}
-		lt := &liveTarget{target: t, server: gw, URL: mustURL("http://" + gw.addr + t.Path)}
-		if err := gw.waitReady(ctx, lt.URL.String(), startupTimeout); err != nil {
+		lt := &liveTarget{target: t, server: gw, URL: mustURL("http://" + gw.addr + t.Path), body: o.Bodies[t.Name]}
+		if err := gw.waitReady(ctx, lt.URL.String(), lt.body.Data, startupTimeout); err != nil {
 			return fmt.Errorf("target %s: %w", t.Name, err)
 		}
 		live = append(live, lt)
+	}
+	if o.UseWrk {
+		for _, lt := range live {
+			if lt.body.Data == nil {
+				continue
+			}
+			lt.script = logDir + "/" + lt.Name + ".lua"
+			if err := os.WriteFile(lt.script, []byte(wrkPostScript(lt.body.Data)), 0o644); err != nil {
+				return fmt.Errorf("target %s: write the wrk script: %w", lt.Name, err)
+			}
+		}
 	}
 
 	generator := "built-in"
@@ -258,7 +295,7 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 				continue
 			}
 			ictx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			res, err := runIdle(ictx, lt.URL, o.Idle, lt.server.pid())
+			res, err := runIdle(ictx, lt.URL, lt.body.Data, o.Idle, lt.server.pid())
 			cancel()
 			if err != nil {
 				return fmt.Errorf("idle test of %s: %w", lt.Name, err)
@@ -284,7 +321,7 @@ func startBackend(ctx context.Context, self, logDir string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	return backend, backend.waitReady(ctx, "http://"+backend.addr+"/", startupTimeout)
+	return backend, backend.waitReady(ctx, "http://"+backend.addr+"/", nil, startupTimeout)
 }
 
 // procKey names the server process of a target: gateway targets sharing a
@@ -341,11 +378,11 @@ func mustURL(s string) *url.URL {
 func measureRound(ctx context.Context, o *runOptions, wrkPath string, lt *liveTarget) error {
 	if o.UseWrk {
 		if o.Warmup > 0 {
-			if _, err := runWrk(ctx, wrkPath, lt.URL.String(), o.WrkThreads, o.Conns, o.Warmup, o.Timeout); err != nil {
+			if _, err := runWrk(ctx, wrkPath, lt.URL.String(), lt.script, o.WrkThreads, o.Conns, o.Warmup, o.Timeout); err != nil {
 				return err
 			}
 		}
-		w, err := runWrk(ctx, wrkPath, lt.URL.String(), o.WrkThreads, o.Conns, o.Duration, o.Timeout)
+		w, err := runWrk(ctx, wrkPath, lt.URL.String(), lt.script, o.WrkThreads, o.Conns, o.Duration, o.Timeout)
 		if err != nil {
 			return err
 		}
@@ -355,7 +392,7 @@ func measureRound(ctx context.Context, o *runOptions, wrkPath string, lt *liveTa
 		})
 		return nil
 	}
-	cfg := loadConfig{URL: lt.URL, Conns: o.Conns, Duration: o.Warmup, Timeout: o.Timeout}
+	cfg := loadConfig{URL: lt.URL, Body: lt.body.Data, Conns: o.Conns, Duration: o.Warmup, Timeout: o.Timeout}
 	if o.Warmup > 0 {
 		if _, err := runLoad(ctx, cfg); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,24 +37,30 @@ func TestRunBench(t *testing.T) {
 	o, err := parseRunFlags([]string{
 		"--gateway", self, "--rounds", "2", "--duration", "150ms", "--warmup", "0", "--conns", "4",
 		"--idle", "50", "--json", jsonPath,
+		"--target", "gateway-proxy=builtin:gateway.hcl:/plain", "--target", "gateway-mock=builtin:gateway.hcl:/mock",
+		// The stand-in gateway answers 400 unless it gets a POST of this body.
+		"--target", "validated=builtin:validation.hcl:/validated/7", "--body", "validated=builtin:order2k.json",
+		"--body", "direct=builtin:order2k.json",
 	}, &stderr)
 	require.NoError(t, err)
 	require.NoError(t, runBench(t.Context(), o, &stdout, &stderr), stderr.String())
 
 	out := stdout.String()
 	assert.Contains(t, out, "| target | req/s (median) | p50 | p99 | errors | non-2xx | req/s vs bareproxy | p99 vs bareproxy | peak RSS |")
-	for _, name := range []string{"direct", "bareproxy", "gateway-proxy", "gateway-mock"} {
+	for _, name := range []string{"direct", "bareproxy", "gateway-proxy", "gateway-mock", "validated"} {
 		assert.Contains(t, out, "| "+name+" | ")
 	}
 	assert.Contains(t, out, "| bareproxy | ")
 	assert.Contains(t, out, "| gateway-1 | 50 | 0 |", "one idle row per server process")
+	assert.Contains(t, out, "| gateway-2 | 50 | 0 |", "idle connections POST the body too")
+	assert.Contains(t, out, "direct POSTs builtin:order2k.json (1954 bytes); validated POSTs builtin:order2k.json (1954 bytes).")
 	assert.Equal(t, 2, strings.Count(stderr.String(), "round 2 gateway-"), stderr.String())
 
 	b, err := os.ReadFile(jsonPath)
 	require.NoError(t, err)
 	var rep report
 	require.NoError(t, json.Unmarshal(b, &rep))
-	require.Len(t, rep.Targets, 4)
+	require.Len(t, rep.Targets, 5)
 	for _, tr := range rep.Targets {
 		assert.Len(t, tr.RoundsRPS, 2, tr.Name)
 		assert.Positive(t, tr.Requests, tr.Name)
@@ -66,6 +73,10 @@ func TestRunBench(t *testing.T) {
 	assert.InDelta(t, 1.0, rep.Targets[1].RPSRatio, 1e-9, "bareproxy against itself")
 	assert.Equal(t, "gateway-1", rep.Targets[2].Process)
 	assert.Equal(t, "gateway-1", rep.Targets[3].Process, "targets sharing a template share a gateway")
+	assert.Equal(t, "gateway-2", rep.Targets[4].Process)
+	for i, exp := range []string{"builtin:order2k.json", "", "", "", "builtin:order2k.json"} {
+		assert.Equal(t, exp, rep.Targets[i].Body, rep.Targets[i].Name)
+	}
 	require.Contains(t, rep.Idle, "gateway-1")
 	assert.Equal(t, 50, rep.Idle["gateway-1"].Conns)
 
@@ -101,6 +112,14 @@ func TestRunBenchGatewayThatFailsToStart(t *testing.T) {
 }
 
 func TestParseRunFlags(t *testing.T) {
+	order, err := readBody(builtinPrefix + "order2k.json")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	bodyPath := filepath.Join(dir, "b.json")
+	require.NoError(t, os.WriteFile(bodyPath, []byte(`{"x":1}`), 0o644))
+	emptyPath := filepath.Join(dir, "empty.json")
+	require.NoError(t, os.WriteFile(emptyPath, nil, 0o644))
+	twoTargets := []string{"--gateway", "g", "--target", "v=builtin:validation.hcl:/validated/7", "--target", "p=x.hcl:/plain/7"}
 	tests := []struct {
 		name   string
 		in     []string
@@ -137,6 +156,61 @@ func TestParseRunFlags(t *testing.T) {
 			name:   "duplicate target names",
 			in:     []string{"--gateway", "g", "--target", "a=x.hcl", "--target", "a=y.hcl"},
 			expErr: `--target "a=y.hcl": the name "a" is used twice; give each target its own name`,
+		},
+		{
+			name: "bodies for gateway and baseline targets",
+			in:   append(slices.Clone(twoTargets), "--body", "v=builtin:order2k.json", "--body", "bareproxy="+bodyPath),
+			check: func(t *testing.T, o *runOptions) {
+				assert.Equal(t, map[string]bodyFile{
+					"v":         order,
+					"bareproxy": {Source: bodyPath, Data: []byte(`{"x":1}`)},
+				}, o.Bodies)
+				require.Len(t, o.Targets, 2)
+			},
+		},
+		{
+			name: "no body, no POST",
+			in:   twoTargets,
+			check: func(t *testing.T, o *runOptions) {
+				assert.Empty(t, o.Bodies)
+			},
+		},
+		{
+			name: "a body for a default target",
+			in:   []string{"--gateway", "g", "--body", "gateway-mock=builtin:order2k.json"},
+			check: func(t *testing.T, o *runOptions) {
+				assert.Equal(t, map[string]bodyFile{"gateway-mock": order}, o.Bodies)
+			},
+		},
+		{
+			name:   "a body for an unknown target",
+			in:     append(slices.Clone(twoTargets), "--body", "validated=builtin:order2k.json"),
+			expErr: `--body "validated=builtin:order2k.json": there is no target "validated"; the targets are direct, bareproxy, v, p`,
+		},
+		{
+			name:   "a body without a name",
+			in:     append(slices.Clone(twoTargets), "--body", "builtin:order2k.json"),
+			expErr: `--body "builtin:order2k.json": want name=FILE or name=builtin:NAME, e.g. validated=builtin:order2k.json`,
+		},
+		{
+			name:   "a body without a file",
+			in:     append(slices.Clone(twoTargets), "--body", "v="),
+			expErr: `--body "v=": want name=FILE or name=builtin:NAME, e.g. validated=builtin:order2k.json`,
+		},
+		{
+			name:   "two bodies for one target",
+			in:     append(slices.Clone(twoTargets), "--body", "v=builtin:order2k.json", "--body", "v="+bodyPath),
+			expErr: `--body "v=` + bodyPath + `": target "v" already has a body`,
+		},
+		{
+			name:   "a missing built-in body",
+			in:     append(slices.Clone(twoTargets), "--body", "v=builtin:order.json"),
+			expErr: `--body "v=builtin:order.json": read built-in request body "order.json": open testdata/order.json: file does not exist; the built-in ones are in cmd/loadbench/testdata`,
+		},
+		{
+			name:   "an empty body file",
+			in:     append(slices.Clone(twoTargets), "--body", "p="+emptyPath),
+			expErr: `--body "p=` + emptyPath + `": request body ` + emptyPath + ` is empty`,
 		},
 		{
 			name:   "bad numbers",

@@ -7,14 +7,15 @@ import (
 	"strings"
 )
 
-// builtinTemplates are the gateway config templates in testdata/, compiled in so
-// that `loadbench run` works from any directory.
+// builtinFiles are the gateway config templates and request bodies in
+// testdata/, compiled in so that `loadbench run` works from any directory.
 //
-//go:embed testdata/*.hcl
-var builtinTemplates embed.FS
+//go:embed testdata/*.hcl testdata/*.json
+var builtinFiles embed.FS
 
-// builtinPrefix marks a --target template that names a compiled-in file of
-// testdata/ rather than a path on disk, e.g. "builtin:gateway.hcl".
+// builtinPrefix marks a --target template or a --body file that names a
+// compiled-in file of testdata/ rather than a path on disk, e.g.
+// "builtin:gateway.hcl".
 const builtinPrefix = "builtin:"
 
 // The placeholders a gateway config template may use.
@@ -50,18 +51,25 @@ func renderTemplate(name, tmpl string, v templateVars) (string, error) {
 // readTemplate reads a template from disk, or from the compiled-in testdata/
 // when name starts with builtinPrefix.
 func readTemplate(name string) (string, error) {
+	b, err := readFileOrBuiltin("config template", name)
+	return string(b), err
+}
+
+// readFileOrBuiltin reads the file name, or the compiled-in testdata/ file
+// when name starts with builtinPrefix; what names the kind of file in errors.
+func readFileOrBuiltin(what, name string) ([]byte, error) {
 	if rest, ok := strings.CutPrefix(name, builtinPrefix); ok {
-		b, err := builtinTemplates.ReadFile("testdata/" + rest)
+		b, err := builtinFiles.ReadFile("testdata/" + rest)
 		if err != nil {
-			return "", fmt.Errorf("read built-in config template %q: %w; the built-in ones are in cmd/loadbench/testdata", rest, err)
+			return nil, fmt.Errorf("read built-in %s %q: %w; the built-in ones are in cmd/loadbench/testdata", what, rest, err)
 		}
-		return string(b), nil
+		return b, nil
 	}
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return "", fmt.Errorf("read config template: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // target is one thing the benchmark sends load to.

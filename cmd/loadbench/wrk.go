@@ -21,15 +21,20 @@ type wrkResult struct {
 	Non2xx   uint64 // wrk's "Non-2xx or 3xx responses"
 }
 
-// runWrk runs wrk (found on PATH) against url. wrk takes whole seconds, so d
-// is rounded up to at least one second.
-func runWrk(ctx context.Context, wrkPath, url string, threads, conns int, d, timeout time.Duration) (*wrkResult, error) {
+// runWrk runs wrk (found on PATH) against url, with the Lua script at
+// script unless it is "". wrk takes whole seconds, so d is rounded up to at
+// least one second.
+func runWrk(ctx context.Context, wrkPath, url, script string, threads, conns int, d, timeout time.Duration) (*wrkResult, error) {
 	secs := max(int(math.Ceil(d.Seconds())), 1)
 	threads = max(min(threads, conns), 1)
 	args := []string{
 		"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", strconv.Itoa(secs) + "s",
-		"--timeout", strconv.Itoa(max(int(timeout.Seconds()), 1)) + "s", "--latency", url,
+		"--timeout", strconv.Itoa(max(int(timeout.Seconds()), 1)) + "s", "--latency",
 	}
+	if script != "" {
+		args = append(args, "-s", script)
+	}
+	args = append(args, url)
 	out, err := exec.CommandContext(ctx, wrkPath, args...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("run %s %s: %w; output:\n%s", wrkPath, strings.Join(args, " "), err, out)
@@ -39,6 +44,23 @@ func runWrk(ctx context.Context, wrkPath, url string, threads, conns int, d, tim
 		return nil, fmt.Errorf("parse the output of wrk %s: %w; output:\n%s", strings.Join(args, " "), err, out)
 	}
 	return res, nil
+}
+
+// wrkPostScript returns a wrk Lua script that makes every request a POST of
+// body with Content-Type: application/json (wrk adds the Content-Length).
+// Bytes other than printable ASCII, and " and \, are written as \ddd escapes.
+func wrkPostScript(body []byte) string {
+	var b strings.Builder
+	b.WriteString("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = \"")
+	for _, c := range body {
+		if c >= ' ' && c <= '~' && c != '"' && c != '\\' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "\\%03d", c)
+		}
+	}
+	b.WriteString("\"\n")
+	return b.String()
 }
 
 // parseWrkOutput reads the summary wrk --latency prints.

@@ -55,7 +55,7 @@ func startWSGateway(ctx context.Context, bin, tmpl string) (_ *wsGateway, err er
 	if err != nil {
 		return nil, err
 	}
-	if err := gw.waitReady(ctx, "http://"+gw.addr+wsReadyPath, startupTimeout); err != nil {
+	if err := gw.waitReady(ctx, "http://"+gw.addr+wsReadyPath, nil, startupTimeout); err != nil {
 		return nil, fmt.Errorf("%w; a WebSocket template must serve GET %s", err, wsReadyPath)
 	}
 	g.gw = gw

@@ -5,10 +5,14 @@
 #   POST /plain/{id}      proxied, no plugin (the baseline of this process)
 #   POST /validated/{id}  proxied through request-validator + transform
 #
-# The built-in generator sends GET without a body, so drive it with wrk:
-#   wrk -t2 -c32 -d5s -s post.lua http://LISTEN/validated/7
-# where post.lua sets wrk.method = "POST", Content-Type: application/json and
-# wrk.body to a 2 KiB order (see body2K in plugins/request-validator).
+# Both routes take POST only; give their targets the 2 KiB order of
+# testdata/order2k.json (body2K in plugins/request-validator), as make bench does:
+#   loadbench run --gateway bin/gateway \
+#     --target validation-plain=builtin:validation.hcl:/plain/7 \
+#     --target validated=builtin:validation.hcl:/validated/7 \
+#     --body validation-plain=builtin:order2k.json --body validated=builtin:order2k.json
+# The backend echoes a POST's body: /plain/7 answers the 2 KiB order, and
+# /validated/7 the small body transform built from it.
 
 gateway {
   listen       = ["${LISTEN}"]
