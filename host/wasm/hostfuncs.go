@@ -47,7 +47,7 @@ func ts(t ...api.ValueType) []api.ValueType { return t }
 // hostFuncs is the gateway_v1 module. Names and numbers come from abi.
 var hostFuncs = []hostFunc{
 	{abi.FuncFeatures, sig{nil, ts(i64)}, func(_ context.Context, in *instance, s []uint64) {
-		s[0] = in.p.h.features() | abi.FeatureCryptoVerify | abi.FeatureJSONSchema
+		s[0] = in.p.h.features() | abi.FeatureCryptoVerify | abi.FeatureJSONSchema | abi.FeatureJSONSelect
 	}},
 	{abi.FuncPhasesSet, sig{ts(i32), nil}, func(_ context.Context, in *instance, s []uint64) {
 		if in.configuring {
@@ -232,6 +232,7 @@ var hostFuncs = []hostFunc{
 		s[0] = in.writeString(abi.FuncJSONSchemaError, s[0], s[1], in.schemas.lastErr)
 	}},
 	{abi.FuncJSONValidate, sig{ts(i32, i32, i32, i32, i32), ts(i32)}, hostJSONValidate},
+	{abi.FuncJSONSelect, sig{ts(i32, i32, i32, i32, i32, i32), ts(i32)}, hostJSONSelect},
 
 	{abi.FuncConnectionSend, sig{ts(i32, i32, i32, i32), ts(i32)}, hostConnectionSend},
 	{abi.FuncConnectionClose, sig{ts(i32, i32), ts(i32)}, hostConnectionClose},

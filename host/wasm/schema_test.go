@@ -24,3 +24,14 @@ func TestJSONSchemaABI(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONSelectABI drives json_select from WAT: values in order, NUL after
+// each, an empty item for a missing value, -2 for a malformed document.
+func TestJSONSelectABI(t *testing.T) {
+	e := newEnv(t)
+	c := chain(e.load(pluginCfg("select", watPlugin(t, "json_select"))))
+	w := httptest.NewRecorder()
+	c.Handle(w, request("GET", "/", "", ""), info(), echo)
+	assert.Equal(t, 200, w.Code)
+	assert.Equal(t, "\"x\"\x00\x00{\"a\":[1,{\"b\":\"x\"}]}\x00", w.Body.String())
+}

@@ -88,7 +88,7 @@ func TestGoPluginHostFunctions(t *testing.T) {
 		},
 		{
 			name: "random, clock, features", method: "GET", target: "/", op: "misc", status: 200,
-			exp: map[string]string{"X-Up-Random-Nonzero": "true", "X-Up-Year": strconv.Itoa(time.Now().Year()), "X-Up-Wall-Year": strconv.Itoa(time.Now().Year()), "X-Up-Features": "47"},
+			exp: map[string]string{"X-Up-Random-Nonzero": "true", "X-Up-Year": strconv.Itoa(time.Now().Year()), "X-Up-Wall-Year": strconv.Itoa(time.Now().Year()), "X-Up-Features": "111"},
 		},
 	}
 	for _, tc := range tests {

@@ -60,6 +60,83 @@ func bodyScope(sc *scope, b []byte, keys []string) error {
 	return nil
 }
 
+// pointer is the JSON Pointer of the body selector e, and whether json_select
+// reads it exactly as selectBody would: a key step that looks like an array
+// index ($.body.items.0) must not index an array, so it stays in the guest.
+func (e *expr) pointer() (string, bool) {
+	var b strings.Builder
+	for _, st := range e.steps {
+		if !st.isIdx && isIndex(st.key) {
+			return "", false
+		}
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(st.key, "~", "~0"), "/", "~1"))
+	}
+	return b.String(), true
+}
+
+// isIndex reports whether a JSON Pointer token would index an array.
+func isIndex(tok string) bool {
+	if tok == "" || (len(tok) > 1 && tok[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < '0' || tok[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// hostSelector prepares json_select for the body selectors of a template
+// (abi.FeatureJSONSelect): one native pass finds every value the template
+// reads, instead of checking and scanning the body in the guest. It returns
+// nil when the host lacks it or a selector must stay in the guest.
+func hostSelector(body *node) *plugin.JSONSelector {
+	if body == nil || !plugin.HostJSONSelect() {
+		return nil
+	}
+	var ptrs []string
+	ok := true
+	body.bodyExprs(func(e *expr) {
+		p, exact := e.pointer()
+		if !exact {
+			ok = false
+			return
+		}
+		if e.sel = slices.Index(ptrs, p); e.sel < 0 {
+			e.sel = len(ptrs)
+			ptrs = append(ptrs, p)
+		}
+	})
+	if !ok || len(ptrs) == 0 {
+		return nil
+	}
+	sel, err := plugin.NewJSONSelector(ptrs...)
+	if err != nil {
+		return nil
+	}
+	return &sel
+}
+
+// scope fills sc's body from b: with json_select when the side has a
+// selector, else in the guest (bodyScope). Either way a body that is not
+// one JSON value is errMalformed.
+func (s *side) scope(sc *scope, b []byte) error {
+	if s.sel == nil || len(bytes.TrimSpace(b)) == 0 {
+		return bodyScope(sc, b, s.bodyKeys)
+	}
+	vals, err := s.sel.Select(bytes.TrimRightFunc(b, unicode.IsSpace))
+	switch {
+	case errors.Is(err, plugin.ErrInvalid):
+		return errMalformed
+	case err != nil:
+		return bodyScope(sc, b, s.bodyKeys)
+	}
+	sc.selected = vals
+	return nil
+}
+
 // anyJSON is the schema `true` compiled by the host (plugin.CompileSchema),
 // nil on gateways without native JSON Schema: validating against it is a
 // native check that b is one JSON value, several times cheaper than
@@ -100,6 +177,13 @@ func tooDeep(b []byte) bool {
 
 // selectBody is the value of the body selector e, or nil when it is missing.
 func (e *expr) selectBody(sc *scope) any {
+	if sc.selected != nil {
+		v := sc.selected[e.sel]
+		if v == nil {
+			return nil
+		}
+		return jsonValue(gjson.ParseBytes(v))
+	}
 	if sc.bodyText {
 		if len(e.steps) == 0 {
 			return sc.body

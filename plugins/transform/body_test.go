@@ -194,22 +194,41 @@ func checkSelect(t *testing.T, body string) {
 		require.NotNil(t, anyJSON, "a template reading the body compiles the host's JSON check")
 		checkSelectNow(t, body)
 	})
+	t.Run("json_select", func(t *testing.T) {
+		plugintest.New(t, `{"request":{"body":{"a":"$.body.a"}}}`)
+		checkSelectNow(t, body, true)
+	})
 }
 
-func checkSelectNow(t *testing.T, body string) {
+// checkSelectNow fills the scope with bodyScope, or with json_select
+// (side.scope) when hostSelect.
+func checkSelectNow(t *testing.T, body string, hostSelect ...bool) {
 	var exprs []*expr
 	var keys []string
+	var items []*node
 	for _, s := range fuzzSelectors {
 		e, err := parseExpr(s)
 		require.NoError(t, err)
 		exprs = append(exprs, e)
+		items = append(items, &node{kind: nExpr, ex: e})
 		if len(e.steps) > 0 {
 			keys = append(keys, e.steps[0].key)
 		}
 	}
+	var sd *side
+	if len(hostSelect) > 0 {
+		sd = &side{body: &node{kind: nArray, items: items}, bodyKeys: keys}
+		sd.sel = hostSelector(sd.body)
+		require.NotNil(t, sd.sel, "every fuzz selector maps to a JSON Pointer")
+	}
 	for _, ks := range [][]string{keys, nil} { // found by bodyScope's pass, or looked up
 		sc := &scope{}
-		err := bodyScope(sc, []byte(body), ks)
+		var err error
+		if sd != nil {
+			err = sd.scope(sc, []byte(body))
+		} else {
+			err = bodyScope(sc, []byte(body), ks)
+		}
 		for _, e := range exprs {
 			want, wantErr := decodedSelect(body, e.steps)
 			if wantErr != nil || err != nil {
@@ -262,4 +281,32 @@ func FuzzAppendJSON(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(appendJSONString(nil, s)))
 	})
+}
+
+// TestHostSelectorEligibility: a key that looks like an array index stays in
+// the guest, where it never indexes an array.
+func TestHostSelectorEligibility(t *testing.T) {
+	plugintest.New(t, `{"request":{"body":{"a":"$.body.a"}}}`)
+	for _, tc := range []struct {
+		sel, ptr string
+		exact    bool
+	}{
+		{`$.body`, ``, true},
+		{`$.body.a.b`, `/a/b`, true},
+		{`$.body.items[0]`, `/items/0`, true},
+		{`$.body["a/b~c"]`, `/a~1b~0c`, true},
+		{`$.body.items.0`, ``, false},
+		{`$.body["0"]`, ``, false},
+		{`$.body["01"]`, `/01`, true},
+	} {
+		e, err := parseExpr(tc.sel)
+		require.NoError(t, err)
+		p, exact := e.pointer()
+		assert.Equal(t, tc.exact, exact, tc.sel)
+		if exact {
+			assert.Equal(t, tc.ptr, p, tc.sel)
+		}
+		sel := hostSelector(&node{kind: nExpr, ex: e})
+		assert.Equal(t, tc.exact, sel != nil, tc.sel)
+	}
 }

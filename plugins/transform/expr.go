@@ -17,6 +17,9 @@ type scope struct {
 	body string
 	// bodyText marks a response body that is not JSON: $.body is that text.
 	bodyText bool
+	// selected are the raw values of the side's body selectors, by
+	// expr.sel, when the host selected them (side.scope); nil otherwise.
+	selected [][]byte
 	// members are the root object's members named keys (missing ones
 	// zero), when the body is an object; see bodyScope.
 	keys    []string
@@ -59,6 +62,7 @@ type expr struct {
 	src     source
 	name    string // for path/query/header/context/stage
 	steps   []step // for body
+	sel     int    // index of the body selector among its side's pointers (side.sel)
 	literal any
 	filters []filter
 	text    string

@@ -104,7 +104,8 @@ type side struct {
 	path           string
 	body           *node
 	bodyReads      bool
-	bodyKeys       []string // root members the body template reads
+	bodyKeys       []string             // root members the body template reads
+	sel            *plugin.JSONSelector // the body selectors, for json_select (hostSelector)
 	status         []statusRule
 }
 
@@ -409,7 +410,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 		if err != nil {
 			return fail(req, "request.body", err)
 		}
-		if err := bodyScope(sc, b, s.bodyKeys); err != nil {
+		if err := s.scope(sc, b); err != nil {
 			plugin.Response{}.Header().Set("Content-Type", "application/json")
 			return plugin.Respond(400, []byte(`{"message":"Malformed JSON in request body"}`))
 		}
@@ -453,7 +454,7 @@ func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
 	if s.body != nil {
 		sc := newScope(req, status)
 		if s.bodyReads {
-			if err := bodyScope(sc, body, s.bodyKeys); err != nil {
+			if err := s.scope(sc, body); err != nil {
 				// A non-JSON upstream body is available as a string.
 				sc.body, sc.bodyText = string(body), true
 			}
@@ -507,6 +508,11 @@ func init() {
 			}
 			tr = t
 			plugin.UsePhases(t.phases())
+			for _, sd := range []*side{t.req, t.res} {
+				if sd != nil && sd.bodyReads {
+					sd.sel = hostSelector(sd.body)
+				}
+			}
 			if plugin.HostSchema() && (t.req != nil && t.req.bodyReads || t.res != nil && t.res.bodyReads) {
 				s, err := plugin.CompileSchema([]byte("true"), "")
 				if err != nil {

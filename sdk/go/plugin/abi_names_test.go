@@ -66,7 +66,7 @@ func TestImportNames(t *testing.T) {
 }
 
 // TestSchemaImportNames checks schema_wasip1.go's import literals against
-// abi/schema.go.
+// abi/schema.go and abi/jsonselect.go.
 func TestSchemaImportNames(t *testing.T) {
 	src, err := os.ReadFile("schema_wasip1.go")
 	require.NoError(t, err)
@@ -75,5 +75,5 @@ func TestSchemaImportNames(t *testing.T) {
 		assert.Equal(t, abi.HostModule, m[1])
 		got = append(got, m[2])
 	}
-	assert.Equal(t, []string{abi.FuncJSONSchemaCompile, abi.FuncJSONSchemaError, abi.FuncJSONValidate}, got)
+	assert.Equal(t, []string{abi.FuncJSONSchemaCompile, abi.FuncJSONSchemaError, abi.FuncJSONValidate, abi.FuncJSONSelect}, got)
 }

@@ -4,8 +4,9 @@ package plugin
 
 import "unsafe"
 
-// The json_schema_* imports (abi/schema.go). The literals must match
-// package abi; TestSchemaImportNames checks.
+// The json_schema_* and json_select imports (abi/schema.go,
+// abi/jsonselect.go). The literals must match package abi;
+// TestSchemaImportNames checks.
 
 //go:wasmimport gateway_v1 json_schema_compile
 func hJSONSchemaCompile(src unsafe.Pointer, srcLen uint32, draft int32) int32
@@ -43,4 +44,16 @@ func (wasmHost) JSONValidate(id int32, doc []byte) (int32, []byte) {
 		return rc, nil
 	}
 	return rc, buf[:rc]
+}
+
+//go:wasmimport gateway_v1 json_select
+func hJSONSelect(doc unsafe.Pointer, docLen uint32, list unsafe.Pointer, listLen uint32, buf unsafe.Pointer, limit uint32) int32
+
+// JSONSelect implements jsonSelectHost. The values are a view of the shared
+// read buffer, valid until the next host call.
+func (wasmHost) JSONSelect(doc, list []byte) (int32, []byte) {
+	dp, dn := bp(doc)
+	lp, ln := bp(list)
+	b, rc := read(func(p unsafe.Pointer, limit uint32) int32 { return hJSONSelect(dp, dn, lp, ln, p, limit) })
+	return rc, b
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/wasmgate/gateway/abi"
+	"github.com/wasmgate/gateway/host/jsonsel"
 	"github.com/wasmgate/gateway/host/schema"
 	"github.com/wasmgate/gateway/sdk/go/internal/hostapi"
 )
@@ -91,6 +92,9 @@ type Harness struct {
 	// plugin's fallback. Otherwise json_schema_* validate with the gateway's
 	// own code (host/schema), as in production. Set it before Configure.
 	NoJSONSchema bool
+	// NoJSONSelect makes the host lack abi.FeatureJSONSelect; otherwise
+	// json_select runs the gateway's own code (host/jsonsel).
+	NoJSONSelect bool
 
 	// Logs, KV and Metrics accumulate across requests.
 	Logs    []LogEntry
@@ -249,7 +253,19 @@ func (h *Harness) Features() uint64 {
 	if !h.NoJSONSchema {
 		f |= abi.FeatureJSONSchema
 	}
+	if !h.NoJSONSelect {
+		f |= abi.FeatureJSONSelect
+	}
 	return f
+}
+
+// JSONSelect implements json_select with host/jsonsel.
+func (h *Harness) JSONSelect(doc, list []byte) (int32, []byte) {
+	if h.NoJSONSelect {
+		return abi.ResultUnavailable, nil
+	}
+	out, rc := jsonsel.ABI(doc, list, nil)
+	return rc, out
 }
 
 // JSONSchemaCompile implements json_schema_compile with host/schema.
