@@ -18,7 +18,7 @@ import (
 
 // state is built by OnConfigure; an instance serves one request at a time.
 var state struct {
-	s     *settings
+	s *settings
 	// cache is keyed by the token itself: hashing it with SHA-256 cost more
 	// than the rest of a cached request (Go's SHA-256 has no assembly in
 	// wasm), and the map compares whole keys, so no collision can map one

@@ -69,7 +69,7 @@ type Config struct {
 type validator struct {
 	cfg    Config
 	schema *schema.Schema // schema_engine "guest"
-	host   *plugin.Schema     // schema_engine "host"
+	host   *plugin.Schema // schema_engine "host"
 	params []paramRule
 	types  map[string]bool
 }
