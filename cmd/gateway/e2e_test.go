@@ -697,6 +697,38 @@ route "GET /${ROUTE}" {
 	assert.Equal(t, http.StatusOK, status)
 }
 
+// TestReloadRejectsBlankFile: a config file caught mid-write (empty, or only
+// whitespace) is rejected and the running config keeps serving; it is never
+// loaded as a config without routes.
+func TestReloadRejectsBlankFile(t *testing.T) {
+	be := echoBackend(t, "a")
+	cfg := `
+gateway {
+  listen       = ["127.0.0.1:0"]
+  admin_listen = "127.0.0.1:0"
+}
+upstream "a" {
+  targets = ["${BACKEND}"]
+}
+route "GET /kept" {
+  upstream = upstream.a
+}
+`
+	p := startGateway(t, cfg, map[string]string{"BACKEND": be.URL})
+	c := client()
+	for _, blank := range []string{"", "\n", " \n\t\n"} {
+		require.NoError(t, os.WriteFile(p.Config, []byte(blank), 0o644))
+		resp, err := c.Post(p.AdminURL("/reload"), "", nil)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%q", blank)
+		assert.Contains(t, string(body), "is empty", "%q", blank)
+		status, _, _ := get(t, c, p.URL("/kept"))
+		assert.Equal(t, http.StatusOK, status, "the running config keeps serving after %q", blank)
+	}
+}
+
 func TestTLSListenerServesHTTP1AndHTTP2(t *testing.T) {
 	be := echoBackend(t, "a")
 	dir := t.TempDir()

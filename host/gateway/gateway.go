@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -366,12 +367,18 @@ func (g *Gateway) Reload(ctx context.Context) error {
 }
 
 func (g *Gateway) reload(ctx context.Context) error {
-	if fi, err := os.Stat(g.opts.ConfigPath); err == nil && fi.Size() == 0 {
+	// Read once and parse what was read: a Stat then a second read could see
+	// a writer truncate the file in between and load an empty config.
+	src, err := os.ReadFile(g.opts.ConfigPath)
+	if err != nil {
+		return &ReloadError{Err: fmt.Errorf("read %s: %w; check the file and reload again", g.opts.ConfigPath, err)}
+	}
+	if len(bytes.TrimSpace(src)) == 0 {
 		// Almost always a file caught mid-write; serving no routes is never
 		// what the operator meant.
 		return &ReloadError{Err: fmt.Errorf("%s is empty; write the whole config (or an explicit one) and reload again", g.opts.ConfigPath)}
 	}
-	cfg, diags := config.Load(g.opts.ConfigPath)
+	cfg, diags := config.LoadBytes(g.opts.ConfigPath, src)
 	if diags.HasErrors() {
 		return &ReloadError{Diagnostics: config.FormatDiagnostics(diags), Err: diags}
 	}
