@@ -177,18 +177,50 @@ func presented(req plugin.Request) string {
 		}
 	}
 	if state.query != "" {
-		q, err := url.ParseQuery(req.Query())
-		if err == nil {
-			if v := q.Get(state.query); v != "" {
-				if state.hide {
-					q.Del(state.query)
-					req.SetQuery(q.Encode())
-				}
-				return v
+		raw := req.Query()
+		if v := queryParam(raw, state.query); v != "" {
+			if state.hide {
+				req.SetQuery(withoutParam(raw, state.query))
 			}
+			return v
 		}
 	}
 	return ""
+}
+
+// queryParam is the first value of the query parameter name in the raw
+// query, unescaped; "" when absent. Scanning the raw query avoids decoding
+// every parameter into a map (url.ParseQuery) on each request, and a
+// malformed parameter elsewhere does not hide the key.
+func queryParam(raw, name string) string {
+	for seg := range strings.SplitSeq(raw, "&") {
+		k, v, _ := strings.Cut(seg, "=")
+		if key, err := url.QueryUnescape(k); err != nil || key != name {
+			continue
+		}
+		if val, err := url.QueryUnescape(v); err == nil {
+			return val
+		}
+		return ""
+	}
+	return ""
+}
+
+// withoutParam is the raw query without any name parameter; the other
+// parameters keep their order and encoding.
+func withoutParam(raw, name string) string {
+	var b strings.Builder
+	for seg := range strings.SplitSeq(raw, "&") {
+		k, _, _ := strings.Cut(seg, "=")
+		if key, err := url.QueryUnescape(k); err == nil && key == name {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
 }
 
 // lookup finds the consumer of key. It hashes the key and indexes by the

@@ -139,3 +139,20 @@ func TestConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestQueryParam(t *testing.T) {
+	for _, tc := range []struct {
+		raw, expVal, expRest string
+	}{
+		{"api_key=k1", "k1", ""},
+		{"a=1&api_key=k%2F1&b=2", "k/1", "a=1&b=2"},
+		{"api%5Fkey=k1&z=%zz", "k1", "z=%zz"},
+		{"a=1&b=%20x", "", "a=1&b=%20x"},
+		{"api_key=first&api_key=second&c=3", "first", "c=3"},
+		{"api_key=%zz", "", ""},
+		{"", "", ""},
+	} {
+		assert.Equal(t, tc.expVal, queryParam(tc.raw, "api_key"), tc.raw)
+		assert.Equal(t, tc.expRest, withoutParam(tc.raw, "api_key"), tc.raw)
+	}
+}
