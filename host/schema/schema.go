@@ -197,3 +197,57 @@ func (c *Cache) Compile(src []byte, draft int32) (*Schema, error) {
 	c.mu.Unlock()
 	return sch, nil
 }
+
+// Table is one guest instance's compiled schemas, as json_schema_compile,
+// json_schema_error and json_validate see them: ids index it. The host and
+// sdk/go/plugintest both use it, so they answer alike.
+type Table struct {
+	compile func([]byte, int32) (*Schema, error)
+	list    []*Schema
+	lastErr string
+	out     []byte // the last reasons, reused
+}
+
+// NewTable returns a table that compiles through c (nil: no cache).
+func NewTable(c *Cache) *Table {
+	t := &Table{compile: Compile}
+	if c != nil {
+		t.compile = c.Compile
+	}
+	return t
+}
+
+// Compile implements json_schema_compile (the caller checks the phase): an
+// id, or abi.ResultInvalid / abi.ResultTooLarge with the reason in LastError.
+func (t *Table) Compile(src []byte, draft int32) int32 {
+	if len(t.list) >= abi.MaxSchemas {
+		t.lastErr = fmt.Sprintf("an instance may compile at most %d schemas", abi.MaxSchemas)
+		return abi.ResultTooLarge
+	}
+	sch, err := t.compile(src, draft)
+	if err != nil {
+		t.lastErr = err.Error()
+		return abi.ResultInvalid
+	}
+	t.lastErr = ""
+	t.list = append(t.list, sch)
+	return int32(len(t.list) - 1)
+}
+
+// LastError implements json_schema_error.
+func (t *Table) LastError() string { return t.lastErr }
+
+// Validate implements json_validate: 0 and nil for a valid doc,
+// abi.ResultNotFound for an unknown id, else the length of the reasons and
+// the reasons (AppendErrors), valid until the next call.
+func (t *Table) Validate(id int32, doc []byte) (int32, []byte) {
+	if id < 0 || int(id) >= len(t.list) {
+		return abi.ResultNotFound, nil
+	}
+	errs := Validate(t.list[id], doc)
+	if errs == nil {
+		return 0, nil
+	}
+	t.out = AppendErrors(t.out[:0], errs)
+	return int32(len(t.out)), t.out
+}

@@ -137,3 +137,25 @@ func BenchmarkWellFormed2K(b *testing.B) {
 		}
 	}
 }
+
+func TestTable(t *testing.T) {
+	tb := NewTable(NewCache(abi.MaxSchemas))
+	assert.Equal(t, abi.ResultInvalid, tb.Compile([]byte(`{"type":`), 0))
+	assert.Contains(t, tb.LastError(), "schema is not valid JSON")
+	id := tb.Compile([]byte(`{"type":"string"}`), 0)
+	assert.Equal(t, int32(0), id)
+	assert.Empty(t, tb.LastError(), "a success clears the last error")
+	rc, out := tb.Validate(id, []byte(`1`))
+	assert.Equal(t, "\x00got number, want string\x00", string(out))
+	assert.Equal(t, int32(len(out)), rc)
+	rc, out = tb.Validate(id, []byte(`"s"`))
+	assert.Zero(t, rc)
+	assert.Nil(t, out)
+	rc, _ = tb.Validate(7, []byte(`1`))
+	assert.Equal(t, abi.ResultNotFound, rc)
+	for i := 1; i < abi.MaxSchemas; i++ {
+		require.Equal(t, int32(i), tb.Compile([]byte(`true`), 0))
+	}
+	assert.Equal(t, abi.ResultTooLarge, tb.Compile([]byte(`true`), 0))
+	assert.Equal(t, "an instance may compile at most 64 schemas", tb.LastError())
+}

@@ -228,9 +228,7 @@ var hostFuncs = []hostFunc{
 	{abi.FuncCryptoVerify, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoVerify},
 
 	{abi.FuncJSONSchemaCompile, sig{ts(i32, i32, i32), ts(i32)}, hostJSONSchemaCompile},
-	{abi.FuncJSONSchemaError, sig{ts(i32, i32), ts(i32)}, func(_ context.Context, in *instance, s []uint64) {
-		s[0] = in.writeString(abi.FuncJSONSchemaError, s[0], s[1], in.schemas.lastErr)
-	}},
+	{abi.FuncJSONSchemaError, sig{ts(i32, i32), ts(i32)}, hostJSONSchemaError},
 	{abi.FuncJSONValidate, sig{ts(i32, i32, i32, i32, i32), ts(i32)}, hostJSONValidate},
 	{abi.FuncJSONSelect, sig{ts(i32, i32, i32, i32, i32, i32), ts(i32)}, hostJSONSelect},
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/pipeline"
+	"github.com/wasmgate/gateway/host/schema"
 )
 
 // instance is one guest module instance with its reusable per-request state.
@@ -39,7 +40,7 @@ type instance struct {
 	phaseMask   uint32
 	configErr   string
 
-	schemas schemaState // json_schema_* (schema.go)
+	schemas *schema.Table // json_schema_* (schema.go), created on first use
 
 	// Last http_call response, reused.
 	callStatus int

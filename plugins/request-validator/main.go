@@ -1,6 +1,6 @@
 // Command request-validator is a gateway plugin that validates requests before
 // they reach the upstream, like AWS API Gateway request validators and models:
-// the JSON body against a JSON Schema (drafts 4, 7 and 2020-12), required query
+// the JSON body against a JSON Schema (drafts 4, 6, 7, 2019-09 and 2020-12), required query
 // parameters and headers, the content type, and route parameter patterns.
 //
 //	plugin "validate_order" {
@@ -82,22 +82,6 @@ type paramRule struct {
 // v is set once per instance by OnConfigure; an instance is single-threaded.
 var v *validator
 
-func drafts(name string) (int32, error) {
-	switch name {
-	case "", "2020-12", "2020":
-		return abi.SchemaDraft2020, nil
-	case "2019-09", "2019":
-		return abi.SchemaDraft2019, nil
-	case "7", "draft-07", "draft7":
-		return abi.SchemaDraft7, nil
-	case "6", "draft-06", "draft6":
-		return abi.SchemaDraft6, nil
-	case "4", "draft-04", "draft4":
-		return abi.SchemaDraft4, nil
-	}
-	return 0, fmt.Errorf("draft %q is not supported; use \"4\", \"6\", \"7\", \"2019-09\" or \"2020-12\"", name)
-}
-
 // schemaText returns the schema's JSON text, or nil when there is none.
 func schemaText(raw json.RawMessage) ([]byte, error) {
 	s := bytes.TrimSpace(raw)
@@ -140,7 +124,7 @@ func newValidator(raw []byte) (*validator, error) {
 		cfg.MaxErrors = 10
 	}
 	out := &validator{cfg: cfg}
-	d, err := drafts(cfg.Draft)
+	d, err := plugin.SchemaDraft(cfg.Draft)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,16 @@ var schemaDrafts = map[string]int32{
 	"4": abi.SchemaDraft4, "draft-04": abi.SchemaDraft4, "draft4": abi.SchemaDraft4,
 }
 
+// SchemaDraft is the abi.SchemaDraft* code of a draft name: "4", "6", "7",
+// "2019-09", "2020-12" (also "draft-07", "2020", ...); "" is 2020-12.
+func SchemaDraft(name string) (int32, error) {
+	code, ok := schemaDrafts[name]
+	if !ok {
+		return 0, fmt.Errorf("draft %q is not supported; use \"4\", \"6\", \"7\", \"2019-09\" or \"2020-12\"", name)
+	}
+	return code, nil
+}
+
 // CompileSchema has the host compile the JSON Schema text src, once per
 // instance: call it in OnConfigure. draft ("4", "6", "7", "2019-09",
 // "2020-12"; "" is 2020-12) applies to a schema without $schema. The schema
@@ -53,9 +63,9 @@ var schemaDrafts = map[string]int32{
 // (validate in the guest instead), or an error saying why the schema does not
 // compile.
 func CompileSchema(src []byte, draft string) (Schema, error) {
-	code, ok := schemaDrafts[draft]
-	if !ok {
-		return Schema{}, fmt.Errorf("draft %q is not supported; use \"4\", \"6\", \"7\", \"2019-09\" or \"2020-12\"", draft)
+	code, err := SchemaDraft(draft)
+	if err != nil {
+		return Schema{}, err
 	}
 	h, ok := host().(schemaHost)
 	if !ok || Features()&abi.FeatureJSONSchema == 0 {

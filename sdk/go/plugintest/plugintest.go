@@ -104,8 +104,7 @@ type Harness struct {
 	ConfigError string
 
 	configuring bool
-	schemas     []*schema.Schema
-	schemaErr   string
+	schemas     *schema.Table
 
 	metricNames []string
 	metricKinds []uint32
@@ -275,33 +274,23 @@ func (h *Harness) JSONSchemaCompile(src []byte, draft int32) int32 {
 		return abi.ResultUnavailable
 	case !h.configuring:
 		return abi.ResultWrongPhase
-	case len(h.schemas) >= abi.MaxSchemas:
-		h.schemaErr = "an instance may compile at most 64 schemas"
-		return abi.ResultTooLarge
 	}
-	sch, err := schema.Compile(src, draft)
-	if err != nil {
-		h.schemaErr = err.Error()
-		return abi.ResultInvalid
-	}
-	h.schemas = append(h.schemas, sch)
-	return int32(len(h.schemas) - 1)
+	return h.schemaTable().Compile(src, draft)
 }
 
 // JSONSchemaError implements json_schema_error.
-func (h *Harness) JSONSchemaError() string { return h.schemaErr }
+func (h *Harness) JSONSchemaError() string { return h.schemaTable().LastError() }
 
 // JSONValidate implements json_validate with host/schema.
 func (h *Harness) JSONValidate(id int32, doc []byte) (int32, []byte) {
-	if id < 0 || int(id) >= len(h.schemas) {
-		return abi.ResultNotFound, nil
+	return h.schemaTable().Validate(id, doc)
+}
+
+func (h *Harness) schemaTable() *schema.Table {
+	if h.schemas == nil {
+		h.schemas = schema.NewTable(nil)
 	}
-	errs := schema.Validate(h.schemas[id], doc)
-	if errs == nil {
-		return 0, nil
-	}
-	out := schema.AppendErrors(nil, errs)
-	return int32(len(out)), out
+	return h.schemas
 }
 
 // CryptoVerify answers crypto_verify with Crypto, or ResultUnavailable.
