@@ -79,7 +79,7 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	ex := &pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
 	resp, err := rt.fn.Invoke(r.Context(), *event, ex)
-	eventBufs.Put(event)
+	putEventBuf(event)
 	if err != nil {
 		st.ex.Err = err
 		switch {
@@ -100,6 +100,16 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 
 // eventBufs recycles encoded events: Invoke copies the event into the guest.
 var eventBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledEvent bounds the buffers eventBufs keeps: one event with a large
+// body must not pin megabytes in the pool.
+const maxPooledEvent = 64 << 10
+
+func putEventBuf(b *[]byte) {
+	if cap(*b) <= maxPooledEvent {
+		eventBufs.Put(b)
+	}
+}
 
 // functionEvent encodes r as an API Gateway HTTP API payload 2.0 event, packed
 // when the function asked for that (wasm.Function.Packed), into a buffer of
@@ -196,7 +206,7 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	}
 	b, err := json.Marshal(&ev)
 	if err != nil {
-		eventBufs.Put(buf)
+		putEventBuf(buf)
 		return nil, fmt.Errorf("encode the event for function %q: %w", st.rt.fn.Name(), err)
 	}
 	*buf = append((*buf)[:0], b...)
