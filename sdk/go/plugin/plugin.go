@@ -54,8 +54,7 @@ func UsePhases(mask uint32) { host().SetPhases(mask & handlerPhases) }
 // Handle registers h. Call it once, from an init function of the plugin's main
 // package (c-shared modules do not run main).
 func Handle(h Handler) {
-	mask := uint32(0)
-	defer func() { handlerPhases = mask }()
+	var mask uint32
 	bit := func(ok bool, b uint32) {
 		if ok {
 			mask |= b
@@ -66,6 +65,7 @@ func Handle(h Handler) {
 	bit(h.OnResponseHeaders != nil, abi.PhaseResponseHeaders)
 	bit(h.OnResponseBody != nil, abi.PhaseResponseBody)
 	bit(h.OnLog != nil, abi.PhaseLog)
+	handlerPhases = mask
 	phase := func(f func(Request) Action) func() uint32 {
 		return func() uint32 {
 			if f == nil {
