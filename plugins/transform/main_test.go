@@ -216,3 +216,10 @@ func TestPhases(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitPath(t *testing.T) {
+	assert.Equal(t, []pathPart{{"/v2/users/", false}, {"id", true}, {"/x", false}}, splitPath("/v2/users/{id}/x"))
+	assert.Equal(t, []pathPart{{"a", true}, {"b", true}}, splitPath("{a}{b}"))
+	assert.Equal(t, []pathPart{{"/{1bad}", false}}, splitPath("/{1bad}"), "not a parameter name: kept literally")
+	assert.Nil(t, splitPath(""))
+}
