@@ -120,11 +120,10 @@ func (w *walker) value(depth int, active []int) error {
 		w.record(depth, active, end-len(v), end)
 		return nil
 	}
-	start := int(w.d.InputOffset())
 	if _, err := w.d.ReadToken(); err != nil {
 		return err
 	}
-	start = int(w.d.InputOffset()) - 1 // the delimiter just read
+	start := int(w.d.InputOffset()) - 1 // the delimiter just read
 	for len(w.active) <= depth {
 		w.active = append(w.active, nil)
 	}

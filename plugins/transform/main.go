@@ -540,12 +540,14 @@ func init() {
 			}
 			tr = t
 			plugin.UsePhases(t.phases())
+			guestScan := false // a side reads the body without json_select
 			for _, sd := range []*side{t.req, t.res} {
 				if sd != nil && sd.bodyReads {
 					sd.sel = hostSelector(sd.body)
+					guestScan = guestScan || sd.sel == nil
 				}
 			}
-			if plugin.HostSchema() && (t.req != nil && t.req.bodyReads || t.res != nil && t.res.bodyReads) {
+			if guestScan && plugin.HostSchema() {
 				s, err := plugin.CompileSchema([]byte("true"), "")
 				if err != nil {
 					return fmt.Errorf("json_schema_compile(true): %w", err)
