@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/wasmgate/gateway/host/admin"
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/framing"
@@ -107,6 +108,12 @@ func New(ctx context.Context, cfg *config.Gateway, opts Options) (*Gateway, erro
 	g.gen.Store(gen)
 	g.bindWebSockets(gen)
 	g.metrics.Registry.MustRegister(&upstreamCollector{g: g})
+	if lw := g.logOut; lw != nil {
+		g.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gateway_log_dropped_lines_total",
+			Help: "Log lines dropped because the log output fell more than 16 MiB behind.",
+		}, func() float64 { return float64(lw.Dropped()) }))
+	}
 	return g, nil
 }
 
