@@ -541,12 +541,12 @@ redis { address = "${REDIS}" }
 
 rate_limit "local" {
   rate  = 100
-  burst = 10
+  burst = 50
 }
 
 rate_limit "redis" {
   rate    = 100
-  burst   = 10
+  burst   = 50
   backend = "redis"
 }
 
@@ -564,6 +564,12 @@ route "GET /redis" {
 // TestRateLimitAccuracy offers more than the limit from several clients for
 // a few seconds and checks that the gateway admits burst + rate*elapsed
 // requests within 5%.
+//
+// The bucket only counts requests that reach it: while the machine stalls
+// every worker, tokens beyond the burst are lost without any fault in the
+// limiter. A busy CI box (other packages under -race on the same 2 cores)
+// stalls this test for 50-150 ms at a time, so the burst is half a second of
+// rate and the window 5 s, which keeps such stalls well inside the 5%.
 func TestRateLimitAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing-based accuracy test; runs without -short")
@@ -572,7 +578,7 @@ func TestRateLimitAccuracy(t *testing.T) {
 	for _, path := range []string{"/local", "/redis"} {
 		t.Run(path, func(t *testing.T) {
 			c := client()
-			const workers, window = 8, 3 * time.Second
+			const workers, window = 8, 5 * time.Second
 			var ok, total atomic.Int64
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -597,10 +603,17 @@ func TestRateLimitAccuracy(t *testing.T) {
 			}
 			wg.Wait()
 			elapsed := time.Since(start)
-			want := 10 + 100*elapsed.Seconds()
-			t.Logf("%s: admitted %d of %d in %s (want %.0f)", path, ok.Load(), total.Load(), elapsed, want)
-			require.Greater(t, float64(total.Load()), 1.5*want, "the offered load must exceed the limit")
-			assert.InEpsilon(t, want, float64(ok.Load()), 0.05)
+			// Load was offered for window; every decision fell within
+			// elapsed, which also counts the last responses (and any stall
+			// while they were in flight). The admitted count must lie
+			// within 5% of the bucket's allowance over those two spans.
+			least := 50 + 100*window.Seconds()
+			most := 50 + 100*elapsed.Seconds()
+			admitted := float64(ok.Load())
+			t.Logf("%s: admitted %d of %d in %s (want %.0f..%.0f)", path, ok.Load(), total.Load(), elapsed, least, most)
+			require.Greater(t, float64(total.Load()), 1.5*most, "the offered load must exceed the limit")
+			assert.GreaterOrEqual(t, admitted, 0.95*least, "the limiter admitted too few")
+			assert.LessOrEqual(t, admitted, 1.05*most, "the limiter admitted too many")
 		})
 	}
 }
