@@ -413,15 +413,11 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	inv := invocationPool.Get().(*invocation)
 	inv.event = event
 	in.ex, in.misuse, in.inv = ex, nil, inv
-	callCtx := context.WithValue(ctx, instanceKey{}, in)
-	callCtx, cancel := context.WithTimeout(callCtx, f.timeout)
 	in.stack[0] = api.EncodeI32(int32(len(event)))
 	start := time.Now()
-	err = in.call(callCtx, fi.handle, in.stack[:])
+	err, cause := in.callFor(context.WithValue(ctx, instanceKey{}, in), fi.handle, in.stack[:], f.timeout)
 	elapsed := time.Since(start)
 	in.inv = nil
-	cause := callCtx.Err()
-	cancel()
 	if err == nil && f.cfg.SoftTimeout && elapsed > f.timeout {
 		// Nothing interrupts a soft call, so it ran to completion; it is
 		// still a timeout, and the instance is discarded like one.

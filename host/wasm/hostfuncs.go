@@ -200,17 +200,17 @@ var hostFuncs = []hostFunc{
 	{abi.FuncMetricSet, sig{ts(i32, f64), nil}, func(_ context.Context, in *instance, s []uint64) { in.metricOp(abi.FuncMetricSet, s) }},
 	{abi.FuncMetricObserve, sig{ts(i32, f64), nil}, func(_ context.Context, in *instance, s []uint64) { in.metricOp(abi.FuncMetricObserve, s) }},
 
-	{abi.FuncKVGet, sig{ts(i32, i32, i32, i32), ts(i32)}, hostKVGet},
-	{abi.FuncKVSet, sig{ts(i32, i32, i32, i32, i64), ts(i32)}, hostKVSet},
-	{abi.FuncKVCAS, sig{ts(i32, i32, i32, i32, i32, i32, i64, i32), ts(i32)}, hostKVCAS},
-	{abi.FuncKVDelete, sig{ts(i32, i32), ts(i32)}, hostKVDelete},
+	{abi.FuncKVGet, sig{ts(i32, i32, i32, i32), ts(i32)}, bounded(hostKVGet)},
+	{abi.FuncKVSet, sig{ts(i32, i32, i32, i32, i64), ts(i32)}, bounded(hostKVSet)},
+	{abi.FuncKVCAS, sig{ts(i32, i32, i32, i32, i32, i32, i64, i32), ts(i32)}, bounded(hostKVCAS)},
+	{abi.FuncKVDelete, sig{ts(i32, i32), ts(i32)}, bounded(hostKVDelete)},
 
 	{abi.FuncTimeNowNs, sig{nil, ts(i64)}, func(_ context.Context, _ *instance, s []uint64) { s[0] = uint64(time.Now().UnixNano()) }},
 	{abi.FuncRandomGet, sig{ts(i32, i32), nil}, func(_ context.Context, in *instance, s []uint64) {
 		_, _ = rand.Read(in.read(abi.FuncRandomGet, s[0], s[1]))
 	}},
 
-	{abi.FuncHTTPCall, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostHTTPCall},
+	{abi.FuncHTTPCall, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, bounded(hostHTTPCall)},
 	{abi.FuncHTTPResponseStatus, sig{nil, ts(i32)}, func(_ context.Context, in *instance, s []uint64) { s[0] = api.EncodeI32(int32(in.callStatus)) }},
 	{abi.FuncHTTPResponseHeader, sig{ts(i32, i32, i32, i32), ts(i32)}, func(_ context.Context, in *instance, s []uint64) {
 		name := in.read(abi.FuncHTTPResponseHeader, s[0], s[1])
@@ -232,8 +232,8 @@ var hostFuncs = []hostFunc{
 	{abi.FuncJSONValidate, sig{ts(i32, i32, i32, i32, i32), ts(i32)}, hostJSONValidate},
 	{abi.FuncJSONSelect, sig{ts(i32, i32, i32, i32, i32, i32), ts(i32)}, hostJSONSelect},
 
-	{abi.FuncConnectionSend, sig{ts(i32, i32, i32, i32), ts(i32)}, hostConnectionSend},
-	{abi.FuncConnectionClose, sig{ts(i32, i32), ts(i32)}, hostConnectionClose},
+	{abi.FuncConnectionSend, sig{ts(i32, i32, i32, i32), ts(i32)}, bounded(hostConnectionSend)},
+	{abi.FuncConnectionClose, sig{ts(i32, i32), ts(i32)}, bounded(hostConnectionClose)},
 
 	// Function backends (function.go).
 	{abi.FuncEventGet, sig{ts(i32, i32), ts(i32)}, hostEventGet},
@@ -248,6 +248,21 @@ var hostFuncByName = func() map[string]*hostFunc {
 	}
 	return m
 }()
+
+// bounded gives a host function that may block on I/O the deadline of the
+// call in progress. A call timed by the instance's own timer
+// (instance.callFor) runs with a context that has no deadline, so without
+// this a slow Redis or upstream could hold the guest past its timeout.
+func bounded(fn func(context.Context, *instance, []uint64)) func(context.Context, *instance, []uint64) {
+	return func(ctx context.Context, in *instance, s []uint64) {
+		if !in.deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, in.deadline)
+			defer cancel()
+		}
+		fn(ctx, in, s)
+	}
+}
 
 // instantiateHostModule defines gateway_v1 in r.
 func instantiateHostModule(ctx context.Context, r wazero.Runtime) error {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
@@ -34,6 +36,12 @@ type instance struct {
 	flag      api.MutableGlobal
 	interrupt func()
 	pending   sync.WaitGroup
+
+	// The deadline of the call in progress when instance.callFor times it
+	// with timer (zero otherwise), and whether timer fired for it.
+	deadline time.Time
+	timer    *time.Timer
+	expired  atomic.Bool
 
 	// Configure-time state.
 	configuring bool
@@ -133,10 +141,7 @@ func (in *instance) Run(ctx context.Context, phase pipeline.Phase, ex *pipeline.
 		return pipeline.ActionContinue, nil
 	}
 	in.ex, in.misuse = ex, nil
-	callCtx, cancel := context.WithTimeout(context.WithValue(ctx, instanceKey{}, in), in.p.timeout)
-	err := in.call(callCtx, in.fns[idx], in.stack[:])
-	cause := callCtx.Err()
-	cancel()
+	err, cause := in.callFor(context.WithValue(ctx, instanceKey{}, in), in.fns[idx], in.stack[:], in.p.timeout)
 	in.ex = nil
 	if err != nil {
 		return pipeline.ActionContinue, in.fault(ctx, phase, cause, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
@@ -153,6 +154,91 @@ func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) er
 		err = interruptedError(ctx)
 	}
 	return err
+}
+
+// watchContextAbove is the shortest timeout for which callFor also stops
+// a call when the caller's context ends (the client went away). A shorter
+// call ends soon enough by itself, and watching costs a context.AfterFunc
+// per call.
+const watchContextAbove = 250 * time.Millisecond
+
+// callFor calls f with stack and stops it after timeout (0: no limit) or,
+// for timeouts above watchContextAbove, when ctx ends. It returns the
+// call's error and why it was stopped: context.DeadlineExceeded, ctx's
+// error, or nil when it was not.
+//
+// An interruptFlag instance is timed with its own reusable timer instead of
+// a context deadline: no context, timer and AfterFunc to allocate per call.
+// Host functions that block on I/O get the deadline from in.deadline
+// (bounded). Other instances need a context deadline (wazero's
+// WithCloseOnContextDone watches the context, and a soft call is only
+// measured), so they get one.
+func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64, timeout time.Duration) (err, cause error) {
+	if in.flag == nil || timeout <= 0 {
+		callCtx, cancel := ctx, context.CancelFunc(nil)
+		if timeout > 0 {
+			callCtx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		err = in.call(callCtx, f, stack)
+		cause = callCtx.Err()
+		if cancel != nil {
+			cancel()
+		}
+		return err, cause
+	}
+	if err := ctx.Err(); err != nil {
+		return interruptedError(ctx), err
+	}
+	in.deadline = time.Now().Add(timeout)
+	in.expired.Store(false)
+	in.pending.Add(1)
+	if in.timer == nil {
+		in.timer = time.AfterFunc(timeout, func() {
+			in.expired.Store(true)
+			in.interrupt()
+		})
+	} else {
+		in.timer.Reset(timeout)
+	}
+	var stopWatch func() bool
+	if timeout > watchContextAbove && ctx.Done() != nil {
+		in.pending.Add(1)
+		stopWatch = context.AfterFunc(ctx, in.interrupt)
+	}
+	err = f.CallWithStack(ctx, stack)
+	fired := false
+	if in.timer.Stop() {
+		in.pending.Done()
+	} else {
+		fired = true
+	}
+	if stopWatch != nil {
+		if stopWatch() {
+			in.pending.Done()
+		} else {
+			fired = true
+		}
+	}
+	in.deadline = time.Time{}
+	if !fired {
+		return err, nil
+	}
+	in.pending.Wait() // the interrupt has set the flag and returned
+	in.flag.Set(0)
+	switch {
+	case in.expired.Load():
+		cause = context.DeadlineExceeded
+	default:
+		cause = ctx.Err()
+	}
+	if err != nil && in.misuse == nil {
+		if cause == context.DeadlineExceeded {
+			err = sys.NewExitError(sys.ExitCodeDeadlineExceeded)
+		} else {
+			err = sys.NewExitError(sys.ExitCodeContextCanceled)
+		}
+	}
+	return err, cause
 }
 
 // interruptedError is the error wazero returns for a call into a module that

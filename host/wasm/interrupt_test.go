@@ -161,3 +161,32 @@ func TestInterruptLetsGCRun(t *testing.T) {
 	}
 	<-done
 }
+
+// TestInterruptOnCallerCancel: a call whose timeout is long stops when the
+// caller's context ends (the client went away); a short call is left to its
+// own deadline, which comes soon anyway.
+func TestInterruptOnCallerCancel(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		reason  string
+	}{
+		{"long timeout", time.Minute, "canceled"},
+		{"short timeout", 200 * time.Millisecond, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := e.load(pluginCfg("spin", watPlugin(t, "loop"), func(p *config.Plugin) { p.Timeout = tc.timeout }))
+			in, err := p.Acquire(t.Context())
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(t.Context())
+			stop := time.AfterFunc(20*time.Millisecond, cancel)
+			defer stop.Stop()
+			_, err = in.Run(ctx, pipeline.PhaseRequestHeaders, nil)
+			in.Release(t.Context())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), ": "+tc.reason+": ")
+			assert.Equal(t, 0, p.Live(), "the stopped instance is discarded")
+		})
+	}
+}
