@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -38,10 +37,11 @@ type instance struct {
 	pending   sync.WaitGroup
 
 	// The deadline of the call in progress when instance.callFor times it
-	// with timer (zero otherwise), and whether timer fired for it.
+	// with timer (zero otherwise), for host functions (bounded), and the
+	// state timer's tick shares with the call.
 	deadline time.Time
 	timer    *time.Timer
-	expired  atomic.Bool
+	timed    timed
 
 	// Configure-time state.
 	configuring bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -156,19 +157,30 @@ func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) er
 	return err
 }
 
-// watchContextAbove is the shortest timeout for which callFor also stops
-// a call when the caller's context ends (the client went away). A shorter
-// call ends soon enough by itself, and watching costs a context.AfterFunc
-// per call.
-const watchContextAbove = 250 * time.Millisecond
+// watchEvery is how often a timed call checks its caller's context: a
+// call whose timeout is longer is also stopped when the context ends (the
+// client went away), within watchEvery. Shorter calls end soon enough by
+// themselves, and nothing is checked during a call shorter than watchEvery.
+const watchEvery = 250 * time.Millisecond
+
+// timed is the state the timer of an interruptFlag instance shares with
+// the call in progress (instance.callFor).
+type timed struct {
+	mu       sync.Mutex
+	calling  bool
+	deadline time.Time
+	ctx      context.Context
+	fired    bool // the flag was set: deadline passed (expired) or ctx ended
+	expired  bool
+}
 
 // callFor calls f with stack and stops it after timeout (0: no limit) or,
-// for timeouts above watchContextAbove, when ctx ends. It returns the
-// call's error and why it was stopped: context.DeadlineExceeded, ctx's
-// error, or nil when it was not.
+// for timeouts above watchEvery, when ctx ends. It returns the call's error
+// and why it was stopped: context.DeadlineExceeded, ctx's error, or nil
+// when it was not.
 //
 // An interruptFlag instance is timed with its own reusable timer instead of
-// a context deadline: no context, timer and AfterFunc to allocate per call.
+// a context deadline: no context, timer or AfterFunc to allocate per call.
 // Host functions that block on I/O get the deadline from in.deadline
 // (bounded). Other instances need a context deadline (wazero's
 // WithCloseOnContextDone watches the context, and a soft call is only
@@ -189,56 +201,65 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 	if err := ctx.Err(); err != nil {
 		return interruptedError(ctx), err
 	}
+	t := &in.timed
 	in.deadline = time.Now().Add(timeout)
-	in.expired.Store(false)
-	in.pending.Add(1)
-	if in.timer == nil {
-		in.timer = time.AfterFunc(timeout, func() {
-			in.expired.Store(true)
-			in.interrupt()
-		})
+	t.mu.Lock() // held while arming: tick reads in.timer
+	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, in.deadline, ctx, false, false
+	if first := min(timeout, watchEvery); in.timer == nil {
+		in.timer = time.AfterFunc(first, in.tick)
 	} else {
-		in.timer.Reset(timeout)
+		in.timer.Reset(first)
 	}
-	var stopWatch func() bool
-	if timeout > watchContextAbove && ctx.Done() != nil {
-		in.pending.Add(1)
-		stopWatch = context.AfterFunc(ctx, in.interrupt)
-	}
+	t.mu.Unlock()
 	err = f.CallWithStack(ctx, stack)
-	fired := false
-	if in.timer.Stop() {
-		in.pending.Done()
-	} else {
-		fired = true
-	}
-	if stopWatch != nil {
-		if stopWatch() {
-			in.pending.Done()
-		} else {
-			fired = true
-		}
-	}
+	t.mu.Lock()
+	t.calling, t.ctx = false, nil
+	in.timer.Stop()
+	fired, expired := t.fired, t.expired
+	t.mu.Unlock()
 	in.deadline = time.Time{}
 	if !fired {
 		return err, nil
 	}
-	in.pending.Wait() // the interrupt has set the flag and returned
 	in.flag.Set(0)
-	switch {
-	case in.expired.Load():
+	if expired {
 		cause = context.DeadlineExceeded
-	default:
+	} else {
 		cause = ctx.Err()
 	}
 	if err != nil && in.misuse == nil {
-		if cause == context.DeadlineExceeded {
+		if expired {
 			err = sys.NewExitError(sys.ExitCodeDeadlineExceeded)
 		} else {
 			err = sys.NewExitError(sys.ExitCodeContextCanceled)
 		}
 	}
 	return err, cause
+}
+
+// tick runs on the timer's goroutine. During a call it sets the interrupt
+// flag when the deadline has passed or the caller's context has ended, and
+// otherwise checks again within watchEvery. A tick that runs after its call
+// returned (it fired just as the call ended) changes nothing; one that runs
+// during the next call judges that call, which is just as right.
+func (in *instance) tick() {
+	t := &in.timed
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.calling || t.fired {
+		return
+	}
+	left := time.Until(t.deadline)
+	switch {
+	case left <= 0:
+		t.expired = true
+	case t.ctx.Err() != nil:
+	default:
+		in.timer.Reset(min(left, watchEvery))
+		return
+	}
+	t.fired = true
+	in.flag.Set(1)
 }
 
 // interruptedError is the error wazero returns for a call into a module that

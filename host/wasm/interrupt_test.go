@@ -163,25 +163,33 @@ func TestInterruptLetsGCRun(t *testing.T) {
 }
 
 // TestInterruptOnCallerCancel: a call whose timeout is long stops when the
-// caller's context ends (the client went away); a short call is left to its
-// own deadline, which comes soon anyway.
+// caller's context ends (the client went away), whether that happens before
+// or after its first check; a short call is left to its own deadline, which
+// comes soon anyway; a long call that is not canceled still stops at its
+// deadline, reached through several checks.
 func TestInterruptOnCallerCancel(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct {
-		name    string
-		timeout time.Duration
-		reason  string
+		name        string
+		timeout     time.Duration
+		cancelAfter time.Duration // 0: never
+		reason      string
 	}{
-		{"long timeout", time.Minute, "canceled"},
-		{"short timeout", 200 * time.Millisecond, "timeout"},
+		{"long timeout, canceled at once", time.Minute, 20 * time.Millisecond, "canceled"},
+		{"long timeout, canceled after a check", time.Minute, 400 * time.Millisecond, "canceled"},
+		{"short timeout, canceled", 200 * time.Millisecond, 20 * time.Millisecond, "timeout"},
+		{"long timeout, not canceled", 600 * time.Millisecond, 0, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.load(pluginCfg("spin", watPlugin(t, "loop"), func(p *config.Plugin) { p.Timeout = tc.timeout }))
 			in, err := p.Acquire(t.Context())
 			require.NoError(t, err)
 			ctx, cancel := context.WithCancel(t.Context())
-			stop := time.AfterFunc(20*time.Millisecond, cancel)
-			defer stop.Stop()
+			defer cancel()
+			if tc.cancelAfter > 0 {
+				stop := time.AfterFunc(tc.cancelAfter, cancel)
+				defer stop.Stop()
+			}
 			_, err = in.Run(ctx, pipeline.PhaseRequestHeaders, nil)
 			in.Release(t.Context())
 			require.Error(t, err)
