@@ -132,6 +132,26 @@ func (c *child) logTail() string {
 	return strings.Join(lines, "\n")
 }
 
+// problems returns the first max WARN and ERROR lines of the child's log
+// (the gateway logs JSON) and how many there are in all: why a target had
+// non-2xx responses (a plugin timeout, an upstream error) without keeping
+// the log directory.
+func (c *child) problems(max int) (lines []string, total int) {
+	b, err := os.ReadFile(c.logPath)
+	if err != nil {
+		return nil, 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if !strings.Contains(line, `"level":"ERROR"`) && !strings.Contains(line, `"level":"WARN"`) {
+			continue
+		}
+		if total++; len(lines) < max {
+			lines = append(lines, line)
+		}
+	}
+	return lines, total
+}
+
 // waitReady polls url until it answers 200, the child exits, or timeout passes.
 // It sends GET, or with a non-nil body a POST of it as application/json.
 func (c *child) waitReady(ctx context.Context, url string, body []byte, timeout time.Duration) error {

@@ -91,3 +91,36 @@ func TestWaitReady(t *testing.T) {
 		})
 	}
 }
+
+func TestPrintProblems(t *testing.T) {
+	dir := t.TempDir()
+	log := strings.Join([]string{
+		`{"level":"INFO","msg":"listening"}`,
+		`{"level":"ERROR","msg":"plugin fault; instance discarded","plugin":"jwt","reason":"timeout"}`,
+		`{"level":"WARN","msg":"upstream error"}`,
+		`{"level":"ERROR","msg":"third"}`,
+		``,
+	}, "\n")
+	gw := &child{name: "gateway", logPath: dir + "/gw.log", admin: "127.0.0.1:1"}
+	require.NoError(t, os.WriteFile(gw.logPath, []byte(log), 0o644))
+	quiet := &child{name: "gateway-2", logPath: dir + "/gw2.log", admin: "127.0.0.1:2"}
+	require.NoError(t, os.WriteFile(quiet.logPath, []byte(log), 0o644))
+
+	lines, total := gw.problems(2)
+	assert.Equal(t, 3, total)
+	assert.Equal(t, []string{
+		`{"level":"ERROR","msg":"plugin fault; instance discarded","plugin":"jwt","reason":"timeout"}`,
+		`{"level":"WARN","msg":"upstream error"}`,
+	}, lines)
+
+	var out strings.Builder
+	printProblems(&out, []*liveTarget{
+		{target: target{Name: "jwt", Template: "builtin:auth.hcl"}, server: gw, rounds: []roundResult{{}, {Non2xx: 2}}},
+		{target: target{Name: "key", Template: "builtin:auth.hcl"}, server: gw, rounds: []roundResult{{Errors: 1}}},
+		{target: target{Name: "fn", Template: "builtin:function.hcl"}, server: quiet, rounds: []roundResult{{}}},
+	})
+	assert.Equal(t, 1, strings.Count(out.String(), "loadbench: the gateway of builtin:auth.hcl logged 3 warnings and errors"),
+		"once per gateway: %s", out.String())
+	assert.Contains(t, out.String(), `"reason":"timeout"`)
+	assert.NotContains(t, out.String(), "function.hcl", "a gateway whose targets all answered 2xx is not reported")
+}

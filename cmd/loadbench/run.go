@@ -205,10 +205,12 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 		return fmt.Errorf("create a directory for logs and configs: %w", err)
 	}
 	var children []*child
+	var live []*liveTarget
 	defer func() {
 		for _, c := range slices.Backward(children) {
-			c.stop()
+			c.stop() // a gateway flushes its log as it stops
 		}
+		printProblems(stderr, live)
 		os.RemoveAll(logDir)
 	}()
 
@@ -229,7 +231,7 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	live := []*liveTarget{
+	live = []*liveTarget{
 		{target: target{Name: targetDirect, Path: o.Path}, server: backend, URL: mustURL("http://" + backend.addr + o.Path)},
 		{target: target{Name: targetBareproxy, Path: o.Path}, server: bare, URL: mustURL("http://" + bare.addr + o.Path)},
 	}
@@ -311,6 +313,33 @@ func runBench(ctx context.Context, o *runOptions, stdout, stderr io.Writer) erro
 		}
 	}
 	return nil
+}
+
+// printProblems prints what the gateways behind targets with errors or
+// non-2xx responses logged at WARN and ERROR, once per gateway.
+func printProblems(w io.Writer, live []*liveTarget) {
+	done := map[*child]bool{}
+	for _, lt := range live {
+		if done[lt.server] || lt.server.admin == "" {
+			continue
+		}
+		bad := false
+		for _, r := range lt.rounds {
+			bad = bad || r.Errors > 0 || r.Non2xx > 0
+		}
+		if !bad {
+			continue
+		}
+		done[lt.server] = true
+		lines, total := lt.server.problems(5)
+		if total == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "loadbench: the gateway of %s logged %d warnings and errors; the first:\n", lt.Template, total)
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 }
 
 // startBackend starts `loadbench backend` (self is the loadbench binary) and
