@@ -15,9 +15,11 @@ package schema
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -120,12 +122,18 @@ func Validate(sch *Schema, doc []byte) []Error {
 	out := ve.BasicOutput()
 	var errs []Error
 	for _, u := range out.Errors {
-		if u.Error == nil {
-			continue
+		if u.Error != nil {
+			errs = append(errs, Error{Pointer: u.InstanceLocation, Reason: u.Error.String()})
 		}
-		if errs = append(errs, Error{Pointer: u.InstanceLocation, Reason: u.Error.String()}); len(errs) == MaxErrors {
-			break
-		}
+	}
+	// The library visits an object's properties in map order: sort, so
+	// that the same document always gets the same list (and the same first
+	// MaxErrors).
+	slices.SortFunc(errs, func(a, b Error) int {
+		return cmp.Or(strings.Compare(a.Pointer, b.Pointer), strings.Compare(a.Reason, b.Reason))
+	})
+	if len(errs) > MaxErrors {
+		errs = errs[:MaxErrors]
 	}
 	if len(errs) == 0 {
 		reason := ve.Error()
