@@ -255,9 +255,9 @@ var hostFuncByName = func() map[string]*hostFunc {
 // this a slow Redis or upstream could hold the guest past its timeout.
 func bounded(fn func(context.Context, *instance, []uint64)) func(context.Context, *instance, []uint64) {
 	return func(ctx context.Context, in *instance, s []uint64) {
-		if !in.deadline.IsZero() {
+		if d := in.timed.deadline; !d.IsZero() {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, in.deadline)
+			ctx, cancel = context.WithDeadline(ctx, d)
 			defer cancel()
 		}
 		fn(ctx, in, s)

@@ -36,12 +36,10 @@ type instance struct {
 	interrupt func()
 	pending   sync.WaitGroup
 
-	// The deadline of the call in progress when instance.callFor times it
-	// with timer (zero otherwise), for host functions (bounded), and the
-	// state timer's tick shares with the call.
-	deadline time.Time
-	timer    *time.Timer
-	timed    timed
+	// The timer of calls timed by instance.callFor and the state its tick
+	// shares with the call in progress.
+	timer *time.Timer
+	timed timed
 
 	// Configure-time state.
 	configuring bool

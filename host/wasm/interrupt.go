@@ -164,11 +164,13 @@ func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) er
 const watchEvery = 250 * time.Millisecond
 
 // timed is the state the timer of an interruptFlag instance shares with
-// the call in progress (instance.callFor).
+// the call in progress (instance.callFor). Only callFor writes it, under mu;
+// tick reads it under mu, and host functions, which run on the calling
+// goroutine, may read deadline without it.
 type timed struct {
 	mu       sync.Mutex
 	calling  bool
-	deadline time.Time
+	deadline time.Time // of the call in progress; zero between calls
 	ctx      context.Context
 	fired    bool // the flag was set: deadline passed (expired) or ctx ended
 	expired  bool
@@ -181,8 +183,8 @@ type timed struct {
 //
 // An interruptFlag instance is timed with its own reusable timer instead of
 // a context deadline: no context, timer or AfterFunc to allocate per call.
-// Host functions that block on I/O get the deadline from in.deadline
-// (bounded). Other instances need a context deadline (wazero's
+// Host functions that block on I/O get the deadline from
+// in.timed.deadline (bounded). Other instances need a context deadline (wazero's
 // WithCloseOnContextDone watches the context, and a soft call is only
 // measured), so they get one.
 func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64, timeout time.Duration) (err, cause error) {
@@ -202,9 +204,8 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		return interruptedError(ctx), err
 	}
 	t := &in.timed
-	in.deadline = time.Now().Add(timeout)
 	t.mu.Lock() // held while arming: tick reads in.timer
-	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, in.deadline, ctx, false, false
+	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, time.Now().Add(timeout), ctx, false, false
 	if first := min(timeout, watchEvery); in.timer == nil {
 		in.timer = time.AfterFunc(first, in.tick)
 	} else {
@@ -213,11 +214,10 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 	t.mu.Unlock()
 	err = f.CallWithStack(ctx, stack)
 	t.mu.Lock()
-	t.calling, t.ctx = false, nil
+	t.calling, t.deadline, t.ctx = false, time.Time{}, nil
 	in.timer.Stop()
 	fired, expired := t.fired, t.expired
 	t.mu.Unlock()
-	in.deadline = time.Time{}
 	if !fired {
 		return err, nil
 	}
