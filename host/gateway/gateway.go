@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg *config.Gateway, opts Options) (*Gateway, erro
 	if lw := g.logOut; lw != nil {
 		g.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gateway_log_dropped_lines_total",
-			Help: "Log lines dropped because the log output fell more than 16 MiB behind.",
+			Help: fmt.Sprintf("Log lines dropped because the log output fell more than %d MiB behind.", maxPending>>20),
 		}, func() float64 { return float64(lw.Dropped()) }))
 	}
 	return g, nil
