@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmgate/gateway/abi"
@@ -18,11 +19,13 @@ import (
 
 // instance is one guest module instance with its reusable per-request state.
 type instance struct {
-	p     *Plugin
-	mod   api.Module // nil once closed
-	mem   api.Memory
-	fns   [len(phaseExports)]api.Function
-	stack [1]uint64
+	p   *Plugin
+	mod api.Module // nil once closed
+	mem api.Memory
+	// linear backs mem (memory.go); nil for a module without memory.
+	linear *linearMemory
+	fns    [len(phaseExports)]api.Function
+	stack  [1]uint64
 
 	// Per-call state, reset by each Run.
 	ex     *pipeline.Exchange
@@ -91,7 +94,10 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	defer cancel()
 	ctx = context.WithValue(ctx, instanceKey{}, in)
 	in.configuring = true
-	mod, err := p.rt.InstantiateModule(ctx, p.compiled, p.modCfg)
+	mod, err := p.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, allocatorFor(in)), p.compiled, p.modCfg)
+	if in.linear != nil {
+		in.linear.exit() // busy since the start functions ran in it
+	}
 	if err == nil && p.instrumented {
 		err = in.initialize(ctx, mod)
 	}

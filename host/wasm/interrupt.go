@@ -137,14 +137,14 @@ func (in *instance) initialize(ctx context.Context, mod api.Module) error {
 // call that returned normally leaves the instance reusable.
 func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) error {
 	if in.flag == nil {
-		return f.CallWithStack(ctx, stack)
+		return in.invoke(ctx, f, stack)
 	}
 	if ctx.Err() != nil {
 		return interruptedError(ctx)
 	}
 	in.pending.Add(1)
 	stop := context.AfterFunc(ctx, in.interrupt)
-	err := f.CallWithStack(ctx, stack)
+	err := in.invoke(ctx, f, stack)
 	if stop() {
 		in.pending.Done()
 		return err
@@ -155,6 +155,17 @@ func (in *instance) call(ctx context.Context, f api.Function, stack []uint64) er
 		err = interruptedError(ctx)
 	}
 	return err
+}
+
+// invoke calls f with stack, its memory marked busy meanwhile (memory.go).
+func (in *instance) invoke(ctx context.Context, f api.Function, stack []uint64) error {
+	if m := in.linear; m != nil {
+		if !m.enter() {
+			return errMemoryFreed
+		}
+		defer m.exit()
+	}
+	return f.CallWithStack(ctx, stack)
 }
 
 // watchEvery is how often a timed call checks its caller's context: a
@@ -212,7 +223,7 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		in.timer.Reset(first)
 	}
 	t.mu.Unlock()
-	err = f.CallWithStack(ctx, stack)
+	err = in.invoke(ctx, f, stack)
 	t.mu.Lock()
 	t.calling, t.deadline, t.ctx = false, time.Time{}, nil
 	in.timer.Stop()

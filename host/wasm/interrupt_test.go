@@ -198,3 +198,26 @@ func TestInterruptOnCallerCancel(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseDuringCall: closing the host frees every instance's memory, also
+// that of an instance in a call. The call goes on using its memory until it
+// is stopped at its deadline, and only then is the memory unmapped: freeing
+// it at once would crash the process.
+func TestCloseDuringCall(t *testing.T) {
+	e := newEnv(t)
+	p := e.load(pluginCfg("memory-loop", watPlugin(t, "memory_loop"), func(p *config.Plugin) { p.Timeout = 300 * time.Millisecond }))
+	done := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		chain(p).Handle(w, request("GET", "/", "", ""), info(), echo)
+		done <- w.Code
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(e.logs.String(), "msg=busy") }, 10*time.Second, time.Millisecond)
+	require.NoError(t, e.host.Close(context.WithoutCancel(t.Context())))
+	select {
+	case code := <-done:
+		assert.Equal(t, 500, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not end at its deadline")
+	}
+}
