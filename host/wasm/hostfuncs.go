@@ -47,7 +47,7 @@ func ts(t ...api.ValueType) []api.ValueType { return t }
 // hostFuncs is the gateway_v1 module. Names and numbers come from abi.
 var hostFuncs = []hostFunc{
 	{abi.FuncFeatures, sig{nil, ts(i64)}, func(_ context.Context, in *instance, s []uint64) {
-		s[0] = in.p.h.features() | abi.FeatureCryptoVerify | abi.FeatureJSONSchema | abi.FeatureJSONSelect
+		s[0] = in.p.h.features() | abi.FeatureCryptoVerify | abi.FeatureCryptoDigest | abi.FeatureJSONSchema | abi.FeatureJSONSelect
 	}},
 	{abi.FuncPhasesSet, sig{ts(i32), nil}, func(_ context.Context, in *instance, s []uint64) {
 		if in.configuring {
@@ -226,6 +226,7 @@ var hostFuncs = []hostFunc{
 	}},
 
 	{abi.FuncCryptoVerify, sig{ts(i32, i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoVerify},
+	{abi.FuncCryptoDigest, sig{ts(i32, i32, i32, i32, i32, i32, i32), ts(i32)}, hostCryptoDigest},
 
 	{abi.FuncJSONSchemaCompile, sig{ts(i32, i32, i32), ts(i32)}, hostJSONSchemaCompile},
 	{abi.FuncJSONSchemaError, sig{ts(i32, i32), ts(i32)}, hostJSONSchemaError},

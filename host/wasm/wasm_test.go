@@ -1,7 +1,12 @@
 package wasm_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/tls"
+	"encoding/hex"
+	"hash"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -88,7 +93,11 @@ func TestGoPluginHostFunctions(t *testing.T) {
 		},
 		{
 			name: "random, clock, features", method: "GET", target: "/", op: "misc", status: 200,
-			exp: map[string]string{"X-Up-Random-Nonzero": "true", "X-Up-Year": strconv.Itoa(time.Now().Year()), "X-Up-Wall-Year": strconv.Itoa(time.Now().Year()), "X-Up-Features": "111"},
+			exp: map[string]string{"X-Up-Random-Nonzero": "true", "X-Up-Year": strconv.Itoa(time.Now().Year()), "X-Up-Wall-Year": strconv.Itoa(time.Now().Year()), "X-Up-Features": "239"},
+		},
+		{
+			name: "digests and HMACs", method: "GET", target: "/", op: "digest", status: 200,
+			exp: map[string]string{"X-Up-Digest": digests(), "X-Up-Digest-Errors": "true,true"},
 		},
 	}
 	for _, tc := range tests {
@@ -187,4 +196,18 @@ func TestPhasesArePrecomputed(t *testing.T) {
 			assert.Equal(t, tc.exp, e.load(pluginCfg("p", tc.source)).Phases())
 		})
 	}
+}
+
+// digests is what the kitchen plugin's digest op reports, computed here with
+// Go's crypto: SHA-256 and SHA-384 of "abc", HMAC-SHA256 and HMAC-SHA512 of
+// "data" keyed with "key".
+func digests() string {
+	sum := sha256.Sum256([]byte("abc"))
+	d384 := sha512.Sum384([]byte("abc"))
+	mac := func(h func() hash.Hash) string {
+		m := hmac.New(h, []byte("key"))
+		m.Write([]byte("data"))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	return hex.EncodeToString(sum[:]) + "," + mac(sha256.New) + "," + hex.EncodeToString(d384[:]) + "," + mac(sha512.New)
 }

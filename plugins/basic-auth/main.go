@@ -25,7 +25,6 @@
 package main
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -270,11 +269,7 @@ func parseBasic(h string) (user string, cred []byte, err error) {
 // instance's random key: the cache never holds a password or a plain hash of
 // one, and its keys are useless outside this instance.
 func cacheKeyOf(cred []byte) [sha256.Size]byte {
-	m := hmac.New(sha256.New, state.cacheKey)
-	m.Write(cred)
-	var k [sha256.Size]byte
-	m.Sum(k[:0])
-	return k
+	return plugin.HMACSHA256(state.cacheKey, cred)
 }
 
 func cachePut(k [sha256.Size]byte, user string, now time.Time) {

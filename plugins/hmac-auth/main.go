@@ -291,9 +291,8 @@ func verify(p *pendingRequest, payloadHash string) (int, error) {
 		key = gw1.signingKey(p.secret, a.day, a.scope)
 		state.keys[cacheKey] = key
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(gw1.stringToSign(p.date, a.day, a.scope, canonical)))
-	if !hmac.Equal(m.Sum(nil), a.signature) {
+	m := plugin.HMACSHA256(key, []byte(gw1.stringToSign(p.date, a.day, a.scope, canonical)))
+	if !hmac.Equal(m[:], a.signature) {
 		return 401, fmt.Errorf("access key %s: signature does not match (wrong secret, or the request was changed)", a.accessKey)
 	}
 	if !state.replay {
@@ -353,7 +352,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 	if err != nil {
 		return finish(req, p, 503, fmt.Errorf("access key %s: read the request body: %w", p.auth.accessKey, err))
 	}
-	sum := sha256.Sum256(body)
+	sum := plugin.SHA256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if p.contentHash != "" && p.contentHash != payloadHash {
 		return finish(req, p, 401, fmt.Errorf("access key %s: body does not match %s", p.auth.accessKey, ContentHeader))

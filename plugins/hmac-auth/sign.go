@@ -1,13 +1,13 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
 // The wire names of the scheme. Clients must use exactly these.
@@ -76,7 +76,7 @@ func (signer) canonicalRequest(method, escapedPath, rawQuery string, names []str
 
 // stringToSign is "Algorithm \n date \n day/scope \n hex(sha256(canonical))".
 func (s signer) stringToSign(date, day, scope, canonical string) string {
-	h := sha256.Sum256([]byte(canonical))
+	h := plugin.SHA256([]byte(canonical))
 	return s.algorithm + "\n" + date + "\n" + day + "/" + scope + "\n" + hex.EncodeToString(h[:])
 }
 
@@ -92,9 +92,8 @@ func (s signer) signingKey(secret, day, scope string) []byte {
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return m.Sum(nil)
+	m := plugin.HMACSHA256(key, []byte(msg))
+	return m[:]
 }
 
 // canonicalURI decodes each segment of the escaped path and re-encodes it

@@ -228,7 +228,7 @@ func withoutParam(raw, name string) string {
 // and learning a prefix of a digest tells nothing about any key (preimage
 // resistance), so the lookup is constant-time with respect to the secret.
 func lookup(key string) *consumer {
-	return state.byHash[sha256.Sum256([]byte(key))]
+	return state.byHash[plugin.SHA256([]byte(key))]
 }
 
 func onRequestHeaders(req plugin.Request) plugin.Action {

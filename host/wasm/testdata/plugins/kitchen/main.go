@@ -4,11 +4,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
@@ -120,6 +122,15 @@ func onRequestHeaders(req plugin.Request) plugin.Action {
 		h.Set("X-Year", strconv.Itoa(plugin.Now().Year()))
 		h.Set("X-Wall-Year", strconv.Itoa(time.Now().Year()))
 		h.Set("X-Features", strconv.FormatUint(plugin.Features(), 10))
+	case "digest":
+		sum := plugin.SHA256([]byte("abc"))
+		mac := plugin.HMACSHA256([]byte("key"), []byte("data"))
+		d384, _ := plugin.Digest(abi.DigestSHA384, nil, []byte("abc"))
+		m512, _ := plugin.Digest(abi.DigestHMACSHA512, []byte("key"), []byte("data"))
+		_, errUnknown := plugin.Digest(99, nil, nil)
+		_, errKey := plugin.Digest(abi.DigestSHA256, []byte("key"), nil)
+		h.Set("X-Digest", hex.EncodeToString(sum[:])+","+hex.EncodeToString(mac[:])+","+hex.EncodeToString(d384)+","+hex.EncodeToString(m512))
+		h.Set("X-Digest-Errors", strconv.FormatBool(errors.Is(errUnknown, plugin.ErrInvalid))+","+strconv.FormatBool(errors.Is(errKey, plugin.ErrInvalid)))
 	case "log":
 		plugin.LogInfo("hello from kitchen")
 	case "panic":
