@@ -21,14 +21,22 @@ import (
 	"github.com/wasmgate/gateway/abi"
 )
 
-// abiTable reads abi/abi.go: its integer constants by UPPER_SNAKE name and
-// the import names of its Func* constants.
+// sdkABIFiles are the files of package abi whose constants and host
+// functions every SDK copies: the core ABI and crypto_digest.
+var sdkABIFiles = []string{"abi.go", "digest.go"}
+
+// abiTable reads sdkABIFiles: their integer constants by UPPER_SNAKE name
+// and the import names of their Func* constants.
 func abiTable(t *testing.T) (map[string]int64, []string) {
 	t.Helper()
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "../../abi/abi.go", nil, 0)
-	require.NoError(t, err)
-	pkg, err := (&types.Config{Importer: importer.Default()}).Check("abi", fset, []*ast.File{f}, nil)
+	var files []*ast.File
+	for _, name := range sdkABIFiles {
+		f, err := parser.ParseFile(fset, filepath.Join("..", "..", "abi", name), nil, 0)
+		require.NoError(t, err)
+		files = append(files, f)
+	}
+	pkg, err := (&types.Config{Importer: importer.Default()}).Check("abi", fset, files, nil)
 	require.NoError(t, err)
 	ints := map[string]int64{}
 	var funcs []string
@@ -69,17 +77,20 @@ func TestSnake(t *testing.T) {
 	for in, exp := range map[string]string{
 		"FeatureHTTPCall": "FEATURE_HTTP_CALL", "ResultOK": "RESULT_OK", "TLSFieldServerName": "TLS_FIELD_SERVER_NAME",
 		"KVFlagCreate": "KV_FLAG_CREATE", "LogLevelDebug": "LOG_LEVEL_DEBUG",
+		"FeatureCryptoDigest": "FEATURE_CRYPTO_DIGEST", "DigestSHA256": "DIGEST_SHA256", "DigestHMACSHA512": "DIGEST_HMACSHA512",
 	} {
 		assert.Equal(t, exp, snake(in), in)
 	}
 }
 
 // TestSDKConstantsMatchABI parses each SDK's constant table and import list
-// and compares them with abi/abi.go both ways, so the copies cannot drift.
+// and compares them with sdkABIFiles both ways, so the copies cannot drift.
 func TestSDKConstantsMatchABI(t *testing.T) {
 	ints, funcs := abiTable(t)
 	require.NotEmpty(t, ints)
 	require.Contains(t, funcs, abi.FuncLog)
+	require.Contains(t, funcs, abi.FuncCryptoDigest)
+	require.Contains(t, ints, "DIGEST_HMACSHA256")
 
 	sdks := []struct {
 		name, file      string
@@ -117,12 +128,12 @@ func TestSDKConstantsMatchABI(t *testing.T) {
 			}
 			delete(got, "ABI_VERSION")
 			for name, v := range ints {
-				if assert.Contains(t, got, name, "%s lacks constant %s%s from abi.go", sdk.file, sdk.prefix, name) {
+				if assert.Contains(t, got, name, "%s lacks constant %s%s from package abi", sdk.file, sdk.prefix, name) {
 					assert.Equal(t, v, got[name], "%s: %s%s", sdk.file, sdk.prefix, name)
 				}
 			}
 			for name := range got {
-				assert.Contains(t, ints, name, "%s defines %s%s, which abi.go does not have", sdk.file, sdk.prefix, name)
+				assert.Contains(t, ints, name, "%s defines %s%s, which %v do not have", sdk.file, sdk.prefix, name, sdkABIFiles)
 			}
 
 			var imports []string
@@ -130,7 +141,7 @@ func TestSDKConstantsMatchABI(t *testing.T) {
 				imports = append(imports, m[1])
 			}
 			sort.Strings(imports)
-			assert.Equal(t, funcs, imports, "%s must import every host function of abi.go, and only those", sdk.file)
+			assert.Equal(t, funcs, imports, "%s must import every host function of %v, and only those", sdk.file, sdkABIFiles)
 		})
 	}
 }

@@ -2,12 +2,18 @@ package conformance_test
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/config"
 	"github.com/wasmgate/gateway/host/kv"
 	"github.com/wasmgate/gateway/host/pipeline"
@@ -234,6 +241,25 @@ var behaviours = []struct {
 		logs := e.logs.String()
 		assert.Contains(t, logs, `msg="conformance request from `+e.v.tag+`"`)
 		assert.Contains(t, logs, "plugin="+e.name)
+	}},
+	{"computes digests on the host", func(t *testing.T, e *env) {
+		mac := func(h func() hash.Hash) string {
+			m := hmac.New(h, []byte("key"))
+			m.Write([]byte("data"))
+			return hex.EncodeToString(m.Sum(nil))
+		}
+		sum := sha256.Sum256([]byte("abc"))
+		require.Equal(t, 200, e.do(httptest.NewRequest("GET", "/digest", nil)).Code)
+		_, p, h, _ := e.up.last()
+		assert.Equal(t, "/digest", p)
+		assert.Equal(t, hex.EncodeToString(sum[:]), h.Get("X-Conf-SHA256"))
+		assert.Equal(t, mac(sha256.New), h.Get("X-Conf-HMAC-SHA256"))
+		assert.Equal(t, mac(sha512.New), h.Get("X-Conf-HMAC-SHA512"))
+		assert.Equal(t, strconv.Itoa(int(abi.ResultInvalid)), h.Get("X-Conf-Digest-Invalid"), "a key given to a plain digest")
+
+		require.Equal(t, 200, e.do(httptest.NewRequest("GET", "/", nil)).Code)
+		_, _, h, _ = e.up.last()
+		assert.Empty(t, h.Values("X-Conf-SHA256"), "digests only on /digest")
 	}},
 }
 

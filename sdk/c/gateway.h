@@ -81,6 +81,15 @@ extern "C" {
 #define GW_FEATURE_HTTP_CALL 2
 #define GW_FEATURE_METRICS 4
 #define GW_FEATURE_CRYPTO_VERIFY 8
+#define GW_FEATURE_CRYPTO_DIGEST 128
+
+/* crypto_digest algorithms (abi/digest.go): plain digests take no key. */
+#define GW_DIGEST_SHA256 1
+#define GW_DIGEST_SHA384 2
+#define GW_DIGEST_SHA512 3
+#define GW_DIGEST_HMACSHA256 4
+#define GW_DIGEST_HMACSHA384 5
+#define GW_DIGEST_HMACSHA512 6
 
 /* GW_EXPORT("name") exports a function under name. */
 #define GW_EXPORT(name) __attribute__((export_name(name), visibility("default")))
@@ -137,6 +146,7 @@ GW_IMPORT("http_response_status") int32_t gw_http_response_status(void);
 GW_IMPORT("http_response_header") int32_t gw_http_response_header(const void *name, uint32_t name_len, void *buf, uint32_t limit);
 GW_IMPORT("http_response_body") int32_t gw_http_response_body(void *buf, uint32_t limit);
 GW_IMPORT("crypto_verify") int32_t gw_crypto_verify(const void *alg, uint32_t alg_len, const void *key, uint32_t key_len, const void *data, uint32_t data_len, const void *sig, uint32_t sig_len);
+GW_IMPORT("crypto_digest") int32_t gw_crypto_digest(int32_t alg, const void *key, uint32_t key_len, const void *data, uint32_t data_len, void *buf, uint32_t limit);
 
 /* Helpers that need no libc. */
 
@@ -197,6 +207,43 @@ static inline int32_t gw_respond(int32_t status, const char *body) {
  * negative GW_RESULT_* code. */
 static inline int32_t gw_counter(const char *name, const char *help) {
     return gw_metric_define(GW_METRIC_KIND_COUNTER, name, gw_strlen(name), help, gw_strlen(help));
+}
+
+/* Digests and HMACs computed by the host (crypto_digest): raw bytes, hex or
+ * base64 is up to the plugin. A module that uses them does not load on a
+ * host older than crypto_digest (GW_FEATURE_CRYPTO_DIGEST). */
+
+/* gw_digest_size returns the size of alg's digest (32, 48 or 64 bytes), or 0
+ * for an unknown alg. 64 bytes hold any digest. */
+static inline uint32_t gw_digest_size(int32_t alg) {
+    switch (alg) {
+    case GW_DIGEST_SHA256: case GW_DIGEST_HMACSHA256: return 32;
+    case GW_DIGEST_SHA384: case GW_DIGEST_HMACSHA384: return 48;
+    case GW_DIGEST_SHA512: case GW_DIGEST_HMACSHA512: return 64;
+    }
+    return 0;
+}
+
+/* gw_digest writes alg's digest of data (GW_DIGEST_SHA256, _SHA384,
+ * _SHA512), or its HMAC keyed with key (GW_DIGEST_HMACSHA256, _HMACSHA384,
+ * _HMACSHA512), into out, which holds gw_digest_size(alg) bytes, and returns
+ * that size; or GW_RESULT_INVALID for an unknown alg or a key given to a
+ * plain digest (pass NULL, 0 there). */
+static inline int32_t gw_digest(int32_t alg, const void *key, uint32_t key_len, const void *data, uint32_t data_len, void *out) {
+    uint32_t size = gw_digest_size(alg);
+    if (size == 0) return GW_RESULT_INVALID;
+    return gw_crypto_digest(alg, key, key_len, data, data_len, out, size);
+}
+
+/* gw_sha256 writes the SHA-256 digest of data into out and returns 32. */
+static inline int32_t gw_sha256(const void *data, uint32_t data_len, uint8_t out[32]) {
+    return gw_crypto_digest(GW_DIGEST_SHA256, 0, 0, data, data_len, out, 32);
+}
+
+/* gw_hmac_sha256 writes the HMAC-SHA256 of data keyed with key into out and
+ * returns 32. */
+static inline int32_t gw_hmac_sha256(const void *key, uint32_t key_len, const void *data, uint32_t data_len, uint8_t out[32]) {
+    return gw_crypto_digest(GW_DIGEST_HMACSHA256, key, key_len, data, data_len, out, 32);
 }
 
 #ifdef __cplusplus

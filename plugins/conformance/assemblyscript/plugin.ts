@@ -18,6 +18,31 @@ export function on_configure(len: u32): i32 {
   return 0;
 }
 
+// hex returns the lowercase hex of b.
+function hex(b: ArrayBuffer): string {
+  const digits = "0123456789abcdef";
+  const u = Uint8Array.wrap(b);
+  let s = "";
+  for (let i = 0; i < u.length; i++) {
+    s += digits.charAt(u[i] >> 4) + digits.charAt(u[i] & 15);
+  }
+  return s;
+}
+
+// digests sets request headers to the host's SHA-256, HMAC-SHA256 and
+// HMAC-SHA512, and the result of a plain digest given a key.
+function digests(): void {
+  const abc = String.UTF8.encode("abc");
+  const key = String.UTF8.encode("key");
+  const data = String.UTF8.encode("data");
+  gw.requestHeaderSet("X-Conf-SHA256", hex(gw.sha256(abc)));
+  gw.requestHeaderSet("X-Conf-HMAC-SHA256", hex(gw.hmacSha256(key, data)));
+  const sum = gw.digest(gw.DIGEST_HMACSHA512, key, data);
+  if (sum != null) gw.requestHeaderSet("X-Conf-HMAC-SHA512", hex(sum!));
+  const invalid = gw.digest(gw.DIGEST_SHA256, key, abc);
+  gw.requestHeaderSet("X-Conf-Digest-Invalid", invalid == null ? gw.lastError().toString() : "ok");
+}
+
 export function on_request_headers(): i32 {
   gw.logInfo("conformance request from " + LANG);
   gw.metricAdd(requests, 1.0);
@@ -26,6 +51,7 @@ export function on_request_headers(): i32 {
     return gw.respond(401, "unauthorized");
   }
   if (path == "/old") gw.setPath("/new");
+  if (path == "/digest") digests();
   gw.headerSetBytes(gw.HEADER_KIND_REQUEST, "X-Conf-Config", conf);
   gw.headerAdd(gw.HEADER_KIND_REQUEST, "X-Conf-Lang", LANG);
   gw.headerRemove(gw.HEADER_KIND_REQUEST, "X-Conf-Remove");

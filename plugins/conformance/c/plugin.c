@@ -21,6 +21,36 @@ GW_EXPORT("on_configure") int32_t on_configure(uint32_t len) {
     return requests_metric < 0 ? 1 : 0;
 }
 
+/* set_hex sets request header name to the lowercase hex of sum[0:n]. */
+static void set_hex(const char *name, const uint8_t *sum, uint32_t n) {
+    static const char digits[] = "0123456789abcdef";
+    char out[128];
+    for (uint32_t i = 0; i < n && i < 64; i++) {
+        out[2 * i] = digits[sum[i] >> 4];
+        out[2 * i + 1] = digits[sum[i] & 15];
+    }
+    gw_header_set(GW_HEADER_KIND_REQUEST, name, gw_strlen(name), out, 2 * n);
+}
+
+/* digests: the host's SHA-256, HMAC-SHA256 and HMAC-SHA512, and the result
+ * of a plain digest given a key, as request headers. */
+static void digests(void) {
+    uint8_t sum[64];
+    if (gw_sha256("abc", 3, sum) == 32) set_hex("X-Conf-SHA256", sum, 32);
+    if (gw_hmac_sha256("key", 3, "data", 4, sum) == 32) set_hex("X-Conf-HMAC-SHA256", sum, 32);
+    int32_t n = gw_digest(GW_DIGEST_HMACSHA512, "key", 3, "data", 4, sum);
+    if (n == 64) set_hex("X-Conf-HMAC-SHA512", sum, 64);
+    n = gw_digest(GW_DIGEST_SHA256, "key", 3, "abc", 3, sum);
+    char code[12];
+    uint32_t len = 0, u = n < 0 ? (uint32_t)-n : (uint32_t)n;
+    char rev[10];
+    uint32_t r = 0;
+    do { rev[r++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (n < 0) code[len++] = '-';
+    while (r) code[len++] = rev[--r];
+    gw_header_set(GW_HEADER_KIND_REQUEST, "X-Conf-Digest-Invalid", 21, code, len);
+}
+
 GW_EXPORT("on_request_headers") int32_t on_request_headers(void) {
     gw_log_str(GW_LOG_LEVEL_INFO, "conformance request from " LANG);
     gw_metric_add(requests_metric, 1.0);
@@ -34,6 +64,8 @@ GW_EXPORT("on_request_headers") int32_t on_request_headers(void) {
     }
     if (plen == 4 && gw_memeq(buf, "/old", 4))
         gw_path_set("/new", 4);
+    if (plen == 7 && gw_memeq(buf, "/digest", 7))
+        digests();
 
     gw_header_set(GW_HEADER_KIND_REQUEST, "X-Conf-Config", 13, config, config_len);
     gw_header_add_str(GW_HEADER_KIND_REQUEST, "X-Conf-Lang", LANG);

@@ -3,6 +3,11 @@
 package main
 
 import (
+	"encoding/hex"
+	"errors"
+	"strconv"
+
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/sdk/go/plugin"
 )
 
@@ -34,6 +39,8 @@ func init() {
 				}
 			case "/old":
 				req.SetPath("/new")
+			case "/digest":
+				digests(h)
 			}
 			h.Set("X-Conf-Config", string(config))
 			h.Add("X-Conf-Lang", lang)
@@ -58,6 +65,25 @@ func init() {
 			return plugin.Continue
 		},
 	})
+}
+
+// digests sets request headers to the host's SHA-256, HMAC-SHA256 and
+// HMAC-SHA512, and the result of a plain digest given a key.
+func digests(h plugin.Header) {
+	sum := plugin.SHA256([]byte("abc"))
+	h.Set("X-Conf-SHA256", hex.EncodeToString(sum[:]))
+	mac := plugin.HMACSHA256([]byte("key"), []byte("data"))
+	h.Set("X-Conf-HMAC-SHA256", hex.EncodeToString(mac[:]))
+	if mac, err := plugin.Digest(abi.DigestHMACSHA512, []byte("key"), []byte("data")); err == nil {
+		h.Set("X-Conf-HMAC-SHA512", hex.EncodeToString(mac))
+	}
+	invalid := "ok"
+	if _, err := plugin.Digest(abi.DigestSHA256, []byte("key"), []byte("abc")); errors.Is(err, plugin.ErrInvalid) {
+		invalid = strconv.Itoa(int(abi.ResultInvalid))
+	} else if err != nil {
+		invalid = err.Error()
+	}
+	h.Set("X-Conf-Digest-Invalid", invalid)
 }
 
 func main() {}

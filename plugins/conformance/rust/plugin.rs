@@ -21,6 +21,25 @@ pub extern "C" fn on_configure(_len: u32) -> i32 {
     }
 }
 
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|c| format!("{:02x}", c)).collect()
+}
+
+/// digests sets request headers to the host's SHA-256, HMAC-SHA256 and
+/// HMAC-SHA512, and the result of a plain digest given a key.
+fn digests() {
+    gw::request_header_set("X-Conf-SHA256", &hex(&gw::sha256(b"abc")));
+    gw::request_header_set("X-Conf-HMAC-SHA256", &hex(&gw::hmac_sha256(b"key", b"data")));
+    if let Ok(sum) = gw::digest(gw::DIGEST_HMACSHA512, b"key", b"data") {
+        gw::request_header_set("X-Conf-HMAC-SHA512", &hex(&sum));
+    }
+    let invalid = match gw::digest(gw::DIGEST_SHA256, b"key", b"abc") {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.0.to_string(),
+    };
+    gw::request_header_set("X-Conf-Digest-Invalid", &invalid);
+}
+
 #[no_mangle]
 pub extern "C" fn on_request_headers() -> i32 {
     gw::log_info(&format!("conformance request from {}", LANG));
@@ -32,6 +51,9 @@ pub extern "C" fn on_request_headers() -> i32 {
     }
     if path == "/old" {
         gw::set_path("/new");
+    }
+    if path == "/digest" {
+        digests();
     }
     gw::header_set(gw::HEADER_KIND_REQUEST, "X-Conf-Config", unsafe { &CONFIG });
     gw::header_add(gw::HEADER_KIND_REQUEST, "X-Conf-Lang", LANG);

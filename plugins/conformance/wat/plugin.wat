@@ -1,7 +1,7 @@
 ;; The conformance plugin in hand-written WAT: every behaviour of
 ;; plugins/conformance/README.md, no allocator, no WASI.
-;; Memory map: 256.. static strings, 4096 config (1 KiB), 8192 scratch (8 KiB),
-;; 16384 body (48 KiB).
+;; Memory map: 256.. static strings, 4096 config (1 KiB), 8192 scratch (8 KiB;
+;; digests at 12288, their hex at 12352), 16384 body (48 KiB).
 (module
   (import "gateway_v1" "config_get" (func $config_get (param i32 i32) (result i32)))
   (import "gateway_v1" "set_error" (func $set_error (param i32 i32)))
@@ -19,6 +19,7 @@
   (import "gateway_v1" "kv_set" (func $kv_set (param i32 i32 i32 i32 i64) (result i32)))
   (import "gateway_v1" "request_body_read" (func $body_read (param i32 i32) (result i32)))
   (import "gateway_v1" "request_body_write" (func $body_write (param i32 i32) (result i32)))
+  (import "gateway_v1" "crypto_digest" (func $crypto_digest (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
 
   (memory (export "memory") 1 1)
   (global $config_len (mut i32) (i32.const 0))
@@ -41,6 +42,17 @@
   (data (i32.const 488) "X-Conf-Resp")
   (data (i32.const 500) "X-Upstream-Secret")
   (data (i32.const 520) "config longer than 1024 bytes")
+  (data (i32.const 560) "/digest")
+  (data (i32.const 568) "abc")
+  (data (i32.const 572) "key")
+  (data (i32.const 576) "data")
+  (data (i32.const 584) "-2")
+  (data (i32.const 588) "ok")
+  (data (i32.const 592) "0123456789abcdef")
+  (data (i32.const 608) "X-Conf-SHA256")
+  (data (i32.const 624) "X-Conf-HMAC-SHA256")
+  (data (i32.const 648) "X-Conf-HMAC-SHA512")
+  (data (i32.const 672) "X-Conf-Digest-Invalid")
 
   (func (export "gateway_abi_v1"))
 
@@ -56,6 +68,44 @@
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $next)))
     (i32.const 1))
+
+  ;; $digest_header has the host compute alg's digest of data (keyed with key)
+  ;; at 12288 and, if it has size bytes, sets request header name to its hex.
+  (func $digest_header (param $alg i32) (param $key i32) (param $key_len i32)
+                       (param $data i32) (param $data_len i32) (param $size i32)
+                       (param $name i32) (param $name_len i32)
+    (local $i i32) (local $b i32)
+    (if (i32.ne (call $crypto_digest (local.get $alg) (local.get $key) (local.get $key_len)
+                                     (local.get $data) (local.get $data_len) (i32.const 12288) (i32.const 64))
+                (local.get $size))
+      (then (return)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $size)))
+        (local.set $b (i32.load8_u (i32.add (i32.const 12288) (local.get $i))))
+        (i32.store8 (i32.add (i32.const 12352) (i32.shl (local.get $i) (i32.const 1)))
+                    (i32.load8_u (i32.add (i32.const 592) (i32.shr_u (local.get $b) (i32.const 4)))))
+        (i32.store8 (i32.add (i32.const 12353) (i32.shl (local.get $i) (i32.const 1)))
+                    (i32.load8_u (i32.add (i32.const 592) (i32.and (local.get $b) (i32.const 15)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (call $header_set (i32.const 0) (local.get $name) (local.get $name_len)
+                      (i32.const 12352) (i32.shl (local.get $size) (i32.const 1))))
+
+  ;; $digests sets request headers to the host's SHA-256 (alg 1), HMAC-SHA256
+  ;; (4) and HMAC-SHA512 (6), and the result of a plain digest given a key.
+  (func $digests
+    (call $digest_header (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 568) (i32.const 3)
+                         (i32.const 32) (i32.const 608) (i32.const 13))
+    (call $digest_header (i32.const 4) (i32.const 572) (i32.const 3) (i32.const 576) (i32.const 4)
+                         (i32.const 32) (i32.const 624) (i32.const 18))
+    (call $digest_header (i32.const 6) (i32.const 572) (i32.const 3) (i32.const 576) (i32.const 4)
+                         (i32.const 64) (i32.const 648) (i32.const 18))
+    (if (i32.eq (call $crypto_digest (i32.const 1) (i32.const 572) (i32.const 3) (i32.const 568) (i32.const 3)
+                                     (i32.const 12288) (i32.const 64))
+                (i32.const -2))
+      (then (call $header_set (i32.const 0) (i32.const 672) (i32.const 21) (i32.const 584) (i32.const 2)))
+      (else (call $header_set (i32.const 0) (i32.const 672) (i32.const 21) (i32.const 588) (i32.const 2)))))
 
   (func (export "on_configure") (param $len i32) (result i32)
     (global.set $config_len (call $config_get (i32.const 4096) (i32.const 1024)))
@@ -85,6 +135,9 @@
     (if (i32.and (i32.eq (local.get $n) (i32.const 4))
                  (call $eq (i32.const 8192) (i32.const 408) (i32.const 4)))
       (then (call $path_set (i32.const 412) (i32.const 4))))
+    (if (i32.and (i32.eq (local.get $n) (i32.const 7))
+                 (call $eq (i32.const 8192) (i32.const 560) (i32.const 7)))
+      (then (call $digests)))
     (call $header_set (i32.const 0) (i32.const 416) (i32.const 13) (i32.const 4096) (global.get $config_len))
     (call $header_add (i32.const 0) (i32.const 432) (i32.const 11) (i32.const 444) (i32.const 3))
     (call $header_remove (i32.const 0) (i32.const 448) (i32.const 13))

@@ -62,6 +62,15 @@ export const FEATURE_KV: u64 = 1;
 export const FEATURE_HTTP_CALL: u64 = 2;
 export const FEATURE_METRICS: u64 = 4;
 export const FEATURE_CRYPTO_VERIFY: u64 = 8;
+export const FEATURE_CRYPTO_DIGEST: u64 = 128;
+
+// crypto_digest algorithms (abi/digest.go): plain digests take no key.
+export const DIGEST_SHA256: i32 = 1;
+export const DIGEST_SHA384: i32 = 2;
+export const DIGEST_SHA512: i32 = 3;
+export const DIGEST_HMACSHA256: i32 = 4;
+export const DIGEST_HMACSHA384: i32 = 5;
+export const DIGEST_HMACSHA512: i32 = 6;
 
 // The version marker; never called. Re-export it from the plugin's entry file.
 export function gateway_abi_v1(): void {}
@@ -113,6 +122,7 @@ export function gateway_abi_v1(): void {}
 @external("gateway_v1", "http_response_header") export declare function sys_http_response_header(name: usize, nameLen: u32, buf: usize, limit: u32): i32;
 @external("gateway_v1", "http_response_body") export declare function sys_http_response_body(buf: usize, limit: u32): i32;
 @external("gateway_v1", "crypto_verify") export declare function sys_crypto_verify(alg: usize, algLen: u32, key: usize, keyLen: u32, data: usize, dataLen: u32, sig: usize, sigLen: u32): i32;
+@external("gateway_v1", "crypto_digest") export declare function sys_crypto_digest(alg: i32, key: usize, keyLen: u32, data: usize, dataLen: u32, buf: usize, limit: u32): i32;
 
 // Last result code of a read helper that returned null (RESULT_NOT_FOUND, ...).
 let lastResult: i32 = 0;
@@ -309,4 +319,42 @@ export function kvDelete(key: string): i32 {
 // nowNs returns the wall clock in Unix nanoseconds.
 export function nowNs(): i64 {
   return sys_time_now_ns();
+}
+
+// Digests and HMACs computed by the host (crypto_digest): raw bytes, hex or
+// base64 is up to the plugin. A module that uses them does not load on a host
+// older than crypto_digest (FEATURE_CRYPTO_DIGEST).
+
+// digest returns alg's digest of data (DIGEST_SHA256, DIGEST_SHA384,
+// DIGEST_SHA512), or its HMAC keyed with key (DIGEST_HMACSHA256,
+// DIGEST_HMACSHA384, DIGEST_HMACSHA512): 32, 48 or 64 bytes. Plain digests
+// take an empty key. null for an unknown alg or a key given to a plain digest
+// (lastError: RESULT_INVALID).
+export function digest(alg: i32, key: ArrayBuffer, data: ArrayBuffer): ArrayBuffer | null {
+  const out = new ArrayBuffer(64);
+  const n = sys_crypto_digest(alg, ptr(key), <u32>key.byteLength, ptr(data), <u32>data.byteLength, ptr(out), <u32>out.byteLength);
+  if (n < 0) {
+    lastResult = n;
+    return null;
+  }
+  if (n > out.byteLength) {
+    lastResult = RESULT_TOO_LARGE;
+    return null;
+  }
+  return out.slice(0, n);
+}
+
+// sha256 returns the SHA-256 digest of data (32 bytes).
+export function sha256(data: ArrayBuffer): ArrayBuffer {
+  const out = new ArrayBuffer(32);
+  // Only a host without crypto_digest fails, and it does not load the module.
+  if (sys_crypto_digest(DIGEST_SHA256, 0, 0, ptr(data), <u32>data.byteLength, ptr(out), 32) != 32) unreachable();
+  return out;
+}
+
+// hmacSha256 returns the HMAC-SHA256 of data keyed with key (32 bytes).
+export function hmacSha256(key: ArrayBuffer, data: ArrayBuffer): ArrayBuffer {
+  const out = new ArrayBuffer(32);
+  if (sys_crypto_digest(DIGEST_HMACSHA256, ptr(key), <u32>key.byteLength, ptr(data), <u32>data.byteLength, ptr(out), 32) != 32) unreachable();
+  return out;
 }

@@ -104,6 +104,21 @@ pub const FEATURE_HTTP_CALL: u64 = 2;
 pub const FEATURE_METRICS: u64 = 4;
 /// Feature bit: crypto_verify.
 pub const FEATURE_CRYPTO_VERIFY: u64 = 8;
+/// Feature bit: crypto_digest.
+pub const FEATURE_CRYPTO_DIGEST: u64 = 128;
+
+/// Digest algorithm (crypto_digest): SHA-256, 32 bytes, no key.
+pub const DIGEST_SHA256: i32 = 1;
+/// Digest algorithm: SHA-384, 48 bytes, no key.
+pub const DIGEST_SHA384: i32 = 2;
+/// Digest algorithm: SHA-512, 64 bytes, no key.
+pub const DIGEST_SHA512: i32 = 3;
+/// Digest algorithm: HMAC-SHA256, 32 bytes.
+pub const DIGEST_HMACSHA256: i32 = 4;
+/// Digest algorithm: HMAC-SHA384, 48 bytes.
+pub const DIGEST_HMACSHA384: i32 = 5;
+/// Digest algorithm: HMAC-SHA512, 64 bytes.
+pub const DIGEST_HMACSHA512: i32 = 6;
 
 /// Raw host functions (module `gateway_v1`), one per ABI function.
 pub mod sys {
@@ -201,6 +216,8 @@ pub mod sys {
         pub fn http_response_body(buf: *mut u8, limit: u32) -> i32;
         #[link_name = "crypto_verify"]
         pub fn crypto_verify(alg: *const u8, alg_len: u32, key: *const u8, key_len: u32, data: *const u8, data_len: u32, sig: *const u8, sig_len: u32) -> i32;
+        #[link_name = "crypto_digest"]
+        pub fn crypto_digest(alg: i32, key: *const u8, key_len: u32, data: *const u8, data_len: u32, buf: *mut u8, limit: u32) -> i32;
     }
 }
 
@@ -506,4 +523,50 @@ pub fn now_ns() -> i64 {
 /// Fills buf with random bytes.
 pub fn random(buf: &mut [u8]) {
     unsafe { sys::random_get(buf.as_mut_ptr(), buf.len() as u32) }
+}
+
+/// Returns alg's digest of data (DIGEST_SHA256, DIGEST_SHA384,
+/// DIGEST_SHA512), or its HMAC keyed with key (DIGEST_HMACSHA256,
+/// DIGEST_HMACSHA384, DIGEST_HMACSHA512), computed by the host
+/// (crypto_digest): raw bytes, 32, 48 or 64 of them. Plain digests take an
+/// empty key; Err(Error(RESULT_INVALID)) for an unknown alg or a key given
+/// to a plain digest. A module that uses it does not load on a host older
+/// than crypto_digest (FEATURE_CRYPTO_DIGEST).
+pub fn digest(alg: i32, key: &[u8], data: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = vec![0u8; 64];
+    let n = unsafe {
+        sys::crypto_digest(alg, key.as_ptr(), key.len() as u32, data.as_ptr(), data.len() as u32, out.as_mut_ptr(), out.len() as u32)
+    };
+    check(n)?;
+    if n as usize > out.len() {
+        return Err(Error(RESULT_TOO_LARGE));
+    }
+    out.truncate(n as usize);
+    Ok(out)
+}
+
+/// digest_into has the host write alg's digest (DIGEST_SHA256 or
+/// DIGEST_HMACSHA256) into out; it traps if the host does not, which a host
+/// that loaded the module never does.
+fn digest_into(alg: i32, key: &[u8], data: &[u8], out: &mut [u8; 32]) {
+    let n = unsafe {
+        sys::crypto_digest(alg, key.as_ptr(), key.len() as u32, data.as_ptr(), data.len() as u32, out.as_mut_ptr(), 32)
+    };
+    if n != 32 {
+        std::process::abort();
+    }
+}
+
+/// Returns the SHA-256 digest of data, computed by the host.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    digest_into(DIGEST_SHA256, &[], data, &mut out);
+    out
+}
+
+/// Returns the HMAC-SHA256 of data keyed with key, computed by the host.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    digest_into(DIGEST_HMACSHA256, key, data, &mut out);
+    out
 }
