@@ -114,7 +114,7 @@ func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
 		return plugin.Continue
 	}
 	if r.Body != "" {
-		old, _ := resp.Body()
+		old, _ := resp.BodyView()
 		var orig struct {
 			Message   string `json:"message"`
 			RequestID string `json:"requestId"`

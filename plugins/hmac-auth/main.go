@@ -348,7 +348,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 	if p == nil {
 		return plugin.Continue // verified on headers (UNSIGNED-PAYLOAD)
 	}
-	body, err := req.Body()
+	body, err := req.BodyView()
 	if err != nil {
 		return finish(req, p, 503, fmt.Errorf("access key %s: read the request body: %w", p.auth.accessKey, err))
 	}

@@ -259,7 +259,7 @@ func checkBody(req plugin.Request) plugin.Action {
 	if v.schema == nil && v.host == nil {
 		return plugin.Continue
 	}
-	body, err := req.Body()
+	body, err := req.BodyView()
 	if err != nil {
 		plugin.LogError("read request body: " + err.Error())
 		return plugin.RespondJSON(500, "Internal server error")

@@ -103,7 +103,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 	if lim.max == 0 {
 		return plugin.Continue
 	}
-	b, err := req.Body()
+	b, err := req.BodyView()
 	if errors.Is(err, plugin.ErrTooLarge) {
 		return tooLarge()
 	}

@@ -438,7 +438,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 	}
 	sc := newScope(req, 0)
 	if s.bodyReads {
-		b, err := req.Body()
+		b, err := req.BodyView()
 		if err != nil {
 			return fail(req, "request.body", err)
 		}
@@ -479,7 +479,7 @@ func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
 	var body []byte
 	if s.bodyReads || len(s.status) > 0 {
 		var err error
-		if body, err = resp.Body(); err != nil {
+		if body, err = resp.BodyView(); err != nil {
 			return failResponse(req, resp, err)
 		}
 	}

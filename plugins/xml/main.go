@@ -118,7 +118,7 @@ func onRequestBody(req plugin.Request) plugin.Action {
 	if conf.Request == "" {
 		return plugin.Continue
 	}
-	b, err := req.Body()
+	b, err := req.BodyView()
 	if err != nil {
 		plugin.LogError("xml: read request body: " + err.Error())
 		return plugin.RespondJSON(500, "Internal server error")
@@ -154,7 +154,7 @@ func onResponseBody(_ plugin.Request, resp plugin.Response) plugin.Action {
 	if wrongType(conf.Response, h.Get("Content-Type")) {
 		return plugin.Continue // e.g. a JSON error from the gateway itself
 	}
-	b, err := resp.Body()
+	b, err := resp.BodyView()
 	if err != nil || len(b) == 0 {
 		return plugin.Continue
 	}

@@ -12,3 +12,11 @@ func host() hostapi.Host {
 	}
 	return h
 }
+
+// bodyView is Body natively: the fake host's copy.
+func bodyView(response bool) ([]byte, int32) {
+	if response {
+		return host().ResponseBody()
+	}
+	return host().RequestBody()
+}

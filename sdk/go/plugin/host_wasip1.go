@@ -131,7 +131,29 @@ func (wasmHost) RouteParam(name string) (string, bool) {
 	return readString(func(p unsafe.Pointer, l uint32) int32 { return hRouteParamGet(np, nl, p, l) })
 }
 
-func (wasmHost) RequestBody() ([]byte, int32)  { return readBytes(hRequestBodyRead) }
+func (wasmHost) RequestBody() ([]byte, int32) { return readBytes(hRequestBodyRead) }
+
+// bodyBuf is BodyView's buffer; separate from buf, which every other read
+// reuses, so a body view survives the plugin's other host calls.
+var bodyBuf = make([]byte, 4096)
+
+// bodyView reads the request or response body into bodyBuf.
+func bodyView(response bool) ([]byte, int32) {
+	call := hRequestBodyRead
+	if response {
+		call = hResponseBodyRead
+	}
+	for {
+		n := call(unsafe.Pointer(unsafe.SliceData(bodyBuf)), uint32(len(bodyBuf)))
+		if n < 0 {
+			return nil, n
+		}
+		if int(n) <= len(bodyBuf) {
+			return bodyBuf[:n], n
+		}
+		bodyBuf = make([]byte, n)
+	}
+}
 func (wasmHost) ResponseBody() ([]byte, int32) { return readBytes(hResponseBodyRead) }
 func (wasmHost) SetRequestBody(b []byte) int32 { p, n := bp(b); return hRequestBodyWrite(p, n) }
 func (wasmHost) SetResponseBody(b []byte) int32 {

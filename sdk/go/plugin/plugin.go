@@ -195,6 +195,14 @@ func (Request) TLS() TLS {
 // Body returns the buffered request body (only in OnRequestBody).
 func (Request) Body() ([]byte, error) { b, rc := host().RequestBody(); return b, result(rc) }
 
+// BodyView is Body without the copy: the bytes are the SDK's body buffer,
+// valid until the next BodyView (of the request or the response) in this
+// instance, so until the phase returns at least. Do not keep or modify them;
+// copy what must outlive the phase. A Go guest pays several µs to allocate
+// and copy a body of a few KiB, so read-only uses (validate, select, convert)
+// should use BodyView.
+func (Request) BodyView() ([]byte, error) { b, rc := bodyView(false); return b, result(rc) }
+
 // SetBody replaces the request body (only in OnRequestBody).
 func (Request) SetBody(b []byte) error { return result(host().SetRequestBody(b)) }
 
@@ -218,6 +226,9 @@ func (Response) SetStatus(s int) { host().SetStatus(int32(s)) }
 
 // Body returns the buffered response body (only in OnResponseBody).
 func (Response) Body() ([]byte, error) { b, rc := host().ResponseBody(); return b, result(rc) }
+
+// BodyView is Body without the copy, with Request.BodyView's rules.
+func (Response) BodyView() ([]byte, error) { b, rc := bodyView(true); return b, result(rc) }
 
 // SetBody replaces the response body (only in OnResponseBody).
 func (Response) SetBody(b []byte) error { return result(host().SetResponseBody(b)) }

@@ -156,6 +156,9 @@ func errString(err error) string {
 }
 
 func onRequestBody(req plugin.Request) plugin.Action {
+	if op(req) == "bodyview" {
+		return bodyView(req)
+	}
 	if op(req) != "body" {
 		return plugin.Continue
 	}
@@ -185,7 +188,32 @@ func onResponseHeaders(req plugin.Request, resp plugin.Response) plugin.Action {
 	return plugin.Continue
 }
 
+// bodyView checks that a body view survives other host reads (they use the
+// SDK's other buffer) and equals Body's copy, then rewrites the body from it.
+func bodyView(req plugin.Request) plugin.Action {
+	v, err := req.BodyView()
+	if err != nil {
+		return plugin.RespondJSON(500, err.Error())
+	}
+	snapshot := bytes.Clone(v)
+	opName := req.Header().Get("X-Op")
+	id, _ := req.Param("id")
+	if !bytes.Equal(v, snapshot) {
+		return plugin.RespondJSON(500, "the body view changed")
+	}
+	if c, _ := req.Body(); !bytes.Equal(v, c) {
+		return plugin.RespondJSON(500, "the body view is not the body")
+	}
+	_ = req.SetBody(append([]byte("view:"+id+":"+opName+":"), v...))
+	return plugin.Continue
+}
+
 func onResponseBody(req plugin.Request, resp plugin.Response) plugin.Action {
+	if op(req) == "respbodyview" {
+		v, _ := resp.BodyView()
+		_ = resp.SetBody(append([]byte("viewed:"), v...))
+		return plugin.Continue
+	}
 	if op(req) != "respbody" {
 		return plugin.Continue
 	}
