@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -539,11 +540,46 @@ func (n *node) appendJSON(dst []byte, sc *scope) ([]byte, error) {
 		}
 		return append(dst, ']'), nil
 	}
+	if raw, ok := n.verbatim(sc); ok {
+		return append(dst, raw...), nil
+	}
 	v, err := n.eval(sc)
 	if err != nil {
 		return nil, err
 	}
 	return appendValue(dst, v)
+}
+
+// verbatim returns the raw JSON text the host selected for a body
+// expression without filters when appendValue would write exactly that
+// text: a number, true, false, null, or a string of printable ASCII that
+// needs no escape. It saves decoding the value into a Go value and encoding
+// it again (allocations a Go guest pays dearly for).
+func (n *node) verbatim(sc *scope) ([]byte, bool) {
+	if n.kind != nExpr || n.ex.src != srcBody || len(n.ex.filters) > 0 || sc.selected == nil {
+		return nil, false
+	}
+	raw := sc.selected[n.ex.sel]
+	if len(raw) == 0 {
+		return nil, false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if len(raw) < 2 || raw[len(raw)-1] != '"' {
+			return nil, false
+		}
+		for _, c := range raw[1 : len(raw)-1] {
+			if c >= utf8.RuneSelf || !htmlSafe[c] {
+				return nil, false
+			}
+		}
+		return raw, true
+	case c == '-' || c >= '0' && c <= '9':
+		return raw, isJSONNumber(string(raw))
+	case string(raw) == "true" || string(raw) == "false" || string(raw) == "null":
+		return raw, true
+	}
+	return nil, false
 }
 
 // appendValue appends v as json.Marshal writes it.

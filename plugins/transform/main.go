@@ -281,46 +281,64 @@ func newTransform(raw []byte) (*transform, error) {
 	return out, nil
 }
 
-// newScope builds the expression scope of the current request.
-func newScope(req plugin.Request, status int) *scope {
-	var q url.Values
-	return &scope{
-		path: req.Param,
-		query: func(n string) (string, bool) {
-			if q == nil {
-				q, _ = url.ParseQuery(req.Query())
-			}
-			v, ok := q[n]
-			if !ok || len(v) == 0 {
-				return "", false
-			}
-			return v[0], true
-		},
-		header: req.Header().Lookup,
-		context: func(n string) (string, bool) {
-			switch n {
-			case "requestId":
-				return req.ID(), true
-			case "httpMethod":
-				return req.Method(), true
-			case "path":
-				return req.Path(), true
-			case "routeKey":
-				return req.RouteKey(), true
-			case "clientIp":
-				return req.ClientIP(), true
-			case "requestTimeEpoch":
-				return strconv.FormatInt(plugin.Now().UnixMilli(), 10), true
-			case "status":
-				if status == 0 {
-					return "", false
-				}
-				return strconv.Itoa(status), true
-			}
-			return "", false
-		},
-		stage: tr.stage,
+// newScope returns the expression scope of the current request. An
+// instance serves one phase at a time and no scope outlives its phase, so
+// one scope is reused: a Go guest pays dearly for each allocation, and
+// closures over the request would cost five per phase.
+func newScope(_ plugin.Request, status int) *scope {
+	cur = curState{status: status}
+	theScope = scope{path: scopePath, query: scopeQuery, header: scopeHeader, context: scopeContext, stage: tr.stage}
+	return &theScope
+}
+
+var (
+	theScope scope
+	cur      curState
+)
+
+// curState is what the scope's functions read about the current phase.
+type curState struct {
+	status int
+	query  url.Values // parsed on first use
+}
+
+func scopePath(n string) (string, bool) { return plugin.Request{}.Param(n) }
+
+func scopeHeader(n string) (string, bool) { return plugin.Request{}.Header().Lookup(n) }
+
+func scopeQuery(n string) (string, bool) {
+	if cur.query == nil {
+		cur.query, _ = url.ParseQuery(plugin.Request{}.Query())
 	}
+	v, ok := cur.query[n]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+func scopeContext(n string) (string, bool) {
+	req := plugin.Request{}
+	switch n {
+	case "requestId":
+		return req.ID(), true
+	case "httpMethod":
+		return req.Method(), true
+	case "path":
+		return req.Path(), true
+	case "routeKey":
+		return req.RouteKey(), true
+	case "clientIp":
+		return req.ClientIP(), true
+	case "requestTimeEpoch":
+		return strconv.FormatInt(plugin.Now().UnixMilli(), 10), true
+	case "status":
+		if cur.status == 0 {
+			return "", false
+		}
+		return strconv.Itoa(cur.status), true
+	}
+	return "", false
 }
 
 func str(n *node, sc *scope) (string, error) {
@@ -405,8 +423,13 @@ func onRequestHeaders(req plugin.Request) plugin.Action {
 	if s == nil {
 		return plugin.Continue
 	}
-	sc := newScope(req, 0)
-	if s.path != "" {
+	var sc *scope // one for the query and the header edits: both see the query as sent
+	if s.query != nil || s.headers != nil {
+		sc = newScope(req, 0)
+	}
+	if s.path != "" && len(s.pathParts) == 1 && !s.pathParts[0].param {
+		req.SetPath(s.pathParts[0].text) // a fixed path
+	} else if s.path != "" {
 		var b strings.Builder
 		for _, part := range s.pathParts {
 			if part.param {
