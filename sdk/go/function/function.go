@@ -81,7 +81,8 @@ func Binary(status int, contentType string, body []byte) Response {
 // handle runs the registered handler on one event, JSON or packed (see
 // abi.ExportEventPacked), and returns the response in the same form, or an
 // error the host turns into a 502. The event's strings
-// may share event's memory, which must not change afterwards.
+// may share event's memory, which must not change afterwards. The response
+// is valid until the next handle.
 func handle(event string) ([]byte, error) {
 	if registeredWS != nil && (registered == nil || isWebSocketEvent(event)) {
 		return handleWebSocket(event)
@@ -102,12 +103,17 @@ func handle(event string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, 256+len(resp.Body))
 	if packed {
-		return abi.AppendPackedResponse(out, (*abi.FunctionResponse)(&resp)), nil
+		outBuf = abi.AppendPackedResponse(outBuf[:0], (*abi.FunctionResponse)(&resp))
+	} else {
+		outBuf = appendResponse(outBuf[:0], &resp)
 	}
-	return appendResponse(out, &resp), nil
+	return outBuf, nil
 }
+
+// outBuf is the encoded response handle returns, reused: the host copies it
+// (event_respond) and Invoke decodes it before the next event.
+var outBuf = make([]byte, 0, 1024)
 
 // Invoke runs the registered handler on ev with the same JSON encoding the
 // gateway uses, for native tests with sdk/go/plugintest's fake host. A
