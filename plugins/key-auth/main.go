@@ -228,8 +228,11 @@ func withoutParam(raw, name string) string {
 // and learning a prefix of a digest tells nothing about any key (preimage
 // resistance), so the lookup is constant-time with respect to the secret.
 func lookup(key string) *consumer {
-	return state.byHash[plugin.SHA256([]byte(key))]
+	keyBuf = append(keyBuf[:0], key...) // reused: []byte(key) would allocate
+	return state.byHash[plugin.SHA256(keyBuf)]
 }
+
+var keyBuf []byte
 
 func onRequestHeaders(req plugin.Request) plugin.Action {
 	hdr := req.Header()

@@ -33,6 +33,14 @@ func hostDigest(alg int32, key, data, out []byte) bool {
 	}
 	kp, kl := bp(key)
 	dp, dl := bp(data)
-	op, ol := bp(out)
-	return hCryptoDigest(alg, kp, kl, dp, dl, op, ol) == int32(ol)
+	// The host writes into digestBuf, not out: a pointer passed to an import
+	// escapes, and out is usually the caller's stack array.
+	n := hCryptoDigest(alg, kp, kl, dp, dl, unsafe.Pointer(&digestBuf), uint32(len(out)))
+	if n != int32(len(out)) {
+		return false
+	}
+	copy(out, digestBuf[:n])
+	return true
 }
+
+var digestBuf [64]byte
