@@ -62,12 +62,14 @@ validate: gateway
 # the Wasm modules they need from source themselves.
 test: vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -tags guestprof -run TestGuestProfile ./host/wasm/
 
 test-short:
 	$(GO) test -short ./...
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags guestprof ./host/wasm/ ./sdk/go/wasmtest/
 	@test -z "$$(gofmt -l . | grep -v '^testdata/' )" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
 
 # bench: Go micro-benchmarks of the hot paths, then the load benchmark on loopback

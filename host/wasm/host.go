@@ -200,6 +200,7 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
+	dumpGuestProfile()
 	plugins, runtimes, functions := h.plugins, h.runtimes, h.functions
 	h.plugins, h.runtimes, h.functions = nil, nil, nil
 	h.mu.Unlock()

@@ -69,7 +69,7 @@ func (h *Host) compile(ctx context.Context, p *Plugin, bin []byte) error {
 		if err != nil {
 			return err
 		}
-		compiled, err := rt.CompileModule(ctx, instrumented)
+		compiled, err := rt.CompileModule(profileCtx(ctx), instrumented)
 		if err == nil {
 			p.rt, p.compiled, p.instrumented = rt, compiled, true
 			return nil
@@ -83,7 +83,7 @@ func (h *Host) compile(ctx context.Context, p *Plugin, bin []byte) error {
 	if p.rt, err = h.runtime(ctx, runtimeKey{pages: p.pages, closeOnDone: p.interruption == interruptClose}); err != nil {
 		return err
 	}
-	if p.compiled, err = p.rt.CompileModule(ctx, bin); err != nil {
+	if p.compiled, err = p.rt.CompileModule(profileCtx(ctx), bin); err != nil {
 		return fmt.Errorf("compile %s: %w; rebuild it as a wasm32 module (e.g. GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)", p.cfg.Source, err)
 	}
 	h.logger.WarnContext(ctx, "module not instrumented for cheap interruption; it runs with wazero's slower checks or, with strict_timeout = false, none",

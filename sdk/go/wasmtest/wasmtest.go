@@ -97,7 +97,7 @@ func BuildPlugin(dir string) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", runtime.Version(), dir)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", runtime.Version(), dir, ldflags)
 	for _, d := range []string{dir, filepath.Join(root, "abi"), filepath.Join(root, "sdk", "go", "plugin"), filepath.Join(root, "sdk", "go", "internal")} {
 		if err := hashTree(h, d); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("hash %s: %w", d, err)
@@ -122,7 +122,7 @@ func BuildPlugin(dir string) (string, error) {
 		return "", fmt.Errorf("create cache dir %s: %w", cache, err)
 	}
 	tmp := out + ".tmp"
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s", "-o", tmp, ".")
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags="+ldflags, "-o", tmp, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
