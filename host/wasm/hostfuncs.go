@@ -192,7 +192,7 @@ var hostFuncs = []hostFunc{
 		ex := in.exchange(abi.FuncPropertySet)
 		key := in.read(abi.FuncPropertySet, s[0], s[1])
 		val := in.read(abi.FuncPropertySet, s[2], s[3])
-		ex.Info.SetProperty(string(key), string(val))
+		ex.Info.SetProperty(in.intern(key), string(val))
 	}},
 
 	{abi.FuncMetricDefine, sig{ts(i32, i32, i32, i32, i32), ts(i32)}, hostMetricDefine},
@@ -214,7 +214,7 @@ var hostFuncs = []hostFunc{
 	{abi.FuncHTTPResponseStatus, sig{nil, ts(i32)}, func(_ context.Context, in *instance, s []uint64) { s[0] = api.EncodeI32(int32(in.callStatus)) }},
 	{abi.FuncHTTPResponseHeader, sig{ts(i32, i32, i32, i32), ts(i32)}, func(_ context.Context, in *instance, s []uint64) {
 		name := in.read(abi.FuncHTTPResponseHeader, s[0], s[1])
-		_, vals := lookup(in.callHeader, name)
+		_, vals := in.lookup(in.callHeader, name)
 		if len(vals) == 0 {
 			s[0] = api.EncodeI32(abi.ResultNotFound)
 			return
@@ -334,13 +334,47 @@ func (in *instance) headers(fn string, kind uint64) http.Header {
 	return nil
 }
 
-// lookup finds name in h without allocating when name is canonical.
-func lookup(h http.Header, name []byte) (string, []string) {
+// lookup finds name in h without allocating when name is canonical, or
+// when this instance canonicalized it before.
+func (in *instance) lookup(h http.Header, name []byte) (string, []string) {
 	if v, ok := h[string(name)]; ok {
 		return "", v
 	}
-	key := textproto.CanonicalMIMEHeaderKey(string(name))
+	key, ok := in.canonical[string(name)]
+	if !ok {
+		key = textproto.CanonicalMIMEHeaderKey(string(name))
+		if len(name) <= maxInterned && len(in.canonical) < maxInternedCount {
+			if in.canonical == nil {
+				in.canonical = make(map[string]string)
+			}
+			in.canonical[string(name)] = key
+		}
+	}
 	return key, h[key]
+}
+
+// Bounds of an instance's table of interned strings (instance.intern).
+const (
+	maxInterned      = 64  // bytes of one string
+	maxInternedCount = 256 // strings
+)
+
+// intern returns b as a string, reusing the string of an equal b seen
+// before: header names and property keys repeat on every request, and each
+// string(b) would be an allocation. The table is bounded, so names a guest
+// makes up cost no more than before once it is full.
+func (in *instance) intern(b []byte) string {
+	if s, ok := in.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) <= maxInterned && len(in.interned) < maxInternedCount {
+		if in.interned == nil {
+			in.interned = make(map[string]string)
+		}
+		in.interned[s] = s
+	}
+	return s
 }
 
 func isHost(kind uint64, name []byte) bool {
@@ -354,7 +388,7 @@ func hostHeaderGet(_ context.Context, in *instance, s []uint64) {
 		s[0] = in.writeString(abi.FuncHeaderGet, s[3], s[4], in.ex.Request.Host)
 		return
 	}
-	_, vals := lookup(h, name)
+	_, vals := in.lookup(h, name)
 	if len(vals) == 0 {
 		s[0] = api.EncodeI32(abi.ResultNotFound)
 		return
@@ -371,7 +405,7 @@ func hostHeaderValues(_ context.Context, in *instance, s []uint64) {
 		// answer it as header_get does.
 		vals = []string{in.ex.Request.Host}
 	} else {
-		_, vals = lookup(h, name)
+		_, vals = in.lookup(h, name)
 	}
 	if len(vals) == 0 {
 		s[0] = api.EncodeI32(abi.ResultNotFound)
@@ -406,9 +440,9 @@ func (in *instance) headerSet(fn string, s []uint64, add bool) {
 		in.ex.Request.Host = string(val)
 		return
 	}
-	key, vals := lookup(h, name)
+	key, vals := in.lookup(h, name)
 	if key == "" { // found under the canonical name as given
-		key = string(name)
+		key = in.intern(name)
 	}
 	if add {
 		h[key] = append(vals, string(val))
@@ -427,11 +461,12 @@ func (in *instance) headerSet(fn string, s []uint64, add bool) {
 func hostHeaderRemove(_ context.Context, in *instance, s []uint64) {
 	h := in.headers(abi.FuncHeaderRemove, s[0])
 	name := in.read(abi.FuncHeaderRemove, s[1], s[2])
-	if _, ok := h[string(name)]; ok {
+	key, _ := in.lookup(h, name)
+	if key == "" { // present under the name as given
 		delete(h, string(name))
 		return
 	}
-	h.Del(string(name))
+	delete(h, key)
 }
 
 func hostLog(ctx context.Context, in *instance, s []uint64) {

@@ -57,6 +57,9 @@ type instance struct {
 	callBody   []byte
 
 	scratch []byte
+
+	interned  map[string]string // header names and property keys (intern)
+	canonical map[string]string // header names as guests wrote them -> canonical (lookup)
 }
 
 // Interface guard.
