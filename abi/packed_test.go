@@ -3,6 +3,7 @@ package abi_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -125,6 +126,22 @@ func TestPackedRejects(t *testing.T) {
 			var r abi.FunctionResponse
 			err := abi.DecodePackedResponse(tt.doc, &r)
 			require.ErrorContains(t, err, tt.want)
+		})
+	}
+	events := []struct {
+		name, doc, want string
+	}{
+		{"truncated length", "\x01\x02\x00", "event: truncated at byte 1"},
+		{"huge first string", "\x01\xff\xff\xff\x7fabcd", "event: string longer than the document at byte 5"},
+		{"huge third string", "\x01\x01\x00\x00\x00v\x00\x00\x00\x00\x09\x00\x00\x00/", "event: string longer than the document at byte 14"},
+		{"huge header value", "\x01" + strings.Repeat("\x00\x00\x00\x00", 4) + "\xff\xff\xff\xff" + "\x01\x00\x00\x00" + "\x01\x00\x00\x00k\x09\x00\x00\x00v",
+			"event: string longer than the document at byte 34"},
+	}
+	for _, tt := range events {
+		t.Run("event "+tt.name, func(t *testing.T) {
+			var ev abi.FunctionEvent
+			err := abi.DecodePackedEvent(tt.doc, &ev)
+			require.EqualError(t, err, "packed "+tt.want)
 		})
 	}
 }
