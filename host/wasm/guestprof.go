@@ -22,7 +22,9 @@ import (
 // allocations (runtime.mallocgc calls) by their first caller outside the Go
 // runtime, and the functions by inclusive time. The listener makes guest
 // calls many times slower, call-dense code the most, so read shares and
-// counts, not absolute times. Guest function names need the module's name
+// counts, not absolute times; and one lock serializes the listener, so with
+// calls on several goroutines (a gateway under load) the times include
+// waiting for it: profile with one caller, as a Go benchmark does. Guest function names need the module's name
 // section: build plugins without -ldflags=-s (sdk/go/wasmtest does so under
 // this tag). See docs/performance.md, "Profiling guest code".
 
