@@ -65,15 +65,24 @@ func TestImportNames(t *testing.T) {
 	}
 }
 
-// TestSchemaImportNames checks schema_wasip1.go's import literals against
-// abi/schema.go and abi/jsonselect.go.
-func TestSchemaImportNames(t *testing.T) {
-	src, err := os.ReadFile("schema_wasip1.go")
+// importNames returns the //go:wasmimport names of file, checking that each
+// comes from the host module.
+func importNames(t *testing.T, file string) []string {
+	t.Helper()
+	src, err := os.ReadFile(file)
 	require.NoError(t, err)
 	var got []string
 	for _, m := range regexp.MustCompile(`//go:wasmimport (\S+) (\S+)`).FindAllStringSubmatch(string(src), -1) {
 		assert.Equal(t, abi.HostModule, m[1])
 		got = append(got, m[2])
 	}
-	assert.Equal(t, []string{abi.FuncJSONSchemaCompile, abi.FuncJSONSchemaError, abi.FuncJSONValidate, abi.FuncJSONSelect}, got)
+	return got
+}
+
+// TestSchemaImportNames checks schema_wasip1.go's import literals against
+// abi/schema.go and abi/jsonselect.go, and digest_wasip1.go's against
+// abi/digest.go.
+func TestSchemaImportNames(t *testing.T) {
+	assert.Equal(t, []string{abi.FuncJSONSchemaCompile, abi.FuncJSONSchemaError, abi.FuncJSONValidate, abi.FuncJSONSelect}, importNames(t, "schema_wasip1.go"))
+	assert.Equal(t, []string{abi.FuncCryptoDigest}, importNames(t, "digest_wasip1.go"))
 }

@@ -4,25 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/sha512"
-	"os"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/wasmgate/gateway/abi"
 )
-
-// TestDigestImportName checks digest_wasip1.go's import literal against
-// abi/digest.go.
-func TestDigestImportName(t *testing.T) {
-	src, err := os.ReadFile("digest_wasip1.go")
-	require.NoError(t, err)
-	m := regexp.MustCompile(`//go:wasmimport (\S+) (\S+)`).FindAllStringSubmatch(string(src), -1)
-	require.Len(t, m, 1)
-	assert.Equal(t, []string{abi.HostModule, abi.FuncCryptoDigest}, m[0][1:])
-}
 
 // TestDigest: natively the SDK computes digests with Go's crypto (the
 // gateway's crypto_digest is tested in host/wasm, through a guest).

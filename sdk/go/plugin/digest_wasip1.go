@@ -9,7 +9,7 @@ import (
 )
 
 // The crypto_digest import (abi/digest.go). The literal must match package
-// abi; TestDigestImportName checks it.
+// abi; TestSchemaImportNames checks it.
 //
 //go:wasmimport gateway_v1 crypto_digest
 func hCryptoDigest(alg int32, key unsafe.Pointer, keyLen uint32, data unsafe.Pointer, dataLen uint32, buf unsafe.Pointer, limit uint32) int32

@@ -25,19 +25,24 @@ func bp(b []byte) (unsafe.Pointer, uint32) {
 	return unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b))
 }
 
-// read runs a buffer+limit call, growing buf and retrying when the value did
-// not fit. It returns a view of buf valid until the next read, and the result
-// code when negative.
+// read runs a buffer+limit call into buf: a view of buf valid until the next
+// read, and the result code when negative.
 func read(call func(p unsafe.Pointer, limit uint32) int32) ([]byte, int32) {
+	return readInto(&buf, call)
+}
+
+// readInto runs a buffer+limit call into *b, growing it and retrying when
+// the value did not fit.
+func readInto(b *[]byte, call func(p unsafe.Pointer, limit uint32) int32) ([]byte, int32) {
 	for {
-		n := call(unsafe.Pointer(unsafe.SliceData(buf)), uint32(len(buf)))
+		n := call(unsafe.Pointer(unsafe.SliceData(*b)), uint32(len(*b)))
 		if n < 0 {
 			return nil, n
 		}
-		if int(n) <= len(buf) {
-			return buf[:n], n
+		if int(n) <= len(*b) {
+			return (*b)[:n], n
 		}
-		buf = make([]byte, n)
+		*b = make([]byte, n)
 	}
 }
 
@@ -139,20 +144,10 @@ var bodyBuf = make([]byte, 4096)
 
 // bodyView reads the request or response body into bodyBuf.
 func bodyView(response bool) ([]byte, int32) {
-	call := hRequestBodyRead
 	if response {
-		call = hResponseBodyRead
+		return readInto(&bodyBuf, hResponseBodyRead)
 	}
-	for {
-		n := call(unsafe.Pointer(unsafe.SliceData(bodyBuf)), uint32(len(bodyBuf)))
-		if n < 0 {
-			return nil, n
-		}
-		if int(n) <= len(bodyBuf) {
-			return bodyBuf[:n], n
-		}
-		bodyBuf = make([]byte, n)
-	}
+	return readInto(&bodyBuf, hRequestBodyRead)
 }
 func (wasmHost) ResponseBody() ([]byte, int32) { return readBytes(hResponseBodyRead) }
 func (wasmHost) SetRequestBody(b []byte) int32 { p, n := bp(b); return hRequestBodyWrite(p, n) }
