@@ -98,7 +98,7 @@ func BuildPlugin(dir string) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", runtime.Version(), dir, ldflags)
-	for _, d := range []string{dir, filepath.Join(root, "abi"), filepath.Join(root, "sdk", "go", "plugin"), filepath.Join(root, "sdk", "go", "internal")} {
+	for _, d := range []string{dir, filepath.Join(root, "abi"), filepath.Join(root, "sdk", "go", "plugin"), filepath.Join(root, "sdk", "go", "function"), filepath.Join(root, "sdk", "go", "internal")} {
 		if err := hashTree(h, d); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("hash %s: %w", d, err)
 		}
