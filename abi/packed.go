@@ -116,8 +116,8 @@ func DecodePackedEvent(src string, ev *FunctionEvent) error {
 	}
 	ev.Body = u.str()
 	ev.IsBase64Encoded = u.flag()
-	if u.err != "" {
-		return PackedError("event: " + u.err)
+	if msg := u.failed(); msg != "" {
+		return PackedError("event: " + msg)
 	}
 	return nil
 }
@@ -161,8 +161,8 @@ func DecodePackedResponse(src string, r *FunctionResponse) error {
 	r.Cookies = u.list()
 	r.Body = u.str()
 	r.IsBase64Encoded = u.flag()
-	if u.err != "" {
-		return PackedError("response: " + u.err)
+	if msg := u.failed(); msg != "" {
+		return PackedError("response: " + msg)
 	}
 	return nil
 }
@@ -205,41 +205,54 @@ func packFlag(b []byte, set bool) []byte {
 	return append(b, 0)
 }
 
-// unpacker reads a packed document. The first error sticks: later reads
-// return zero values, and the caller checks err once at the end.
+// unpacker reads a packed document. A read that fails cuts src at pos, where
+// it began, so every later read fails too and pos stays at the first failure;
+// flag, the last read of each decoder, then records the error. str and u32
+// stay under the compiler's inlining budget (TestUnpackerInlines): a Go guest
+// pays for every call in wasm, and an event has some twenty strings.
 type unpacker struct {
 	src string
 	pos int
-	err string
+	err string // why decoding failed; "" while it has not
 }
 
-func (u *unpacker) fail(what string) {
+// The errors of an unpacker, completed by failed.
+const (
+	errPastEnd = " runs past the end of the document"
+	errTooMany = " counts more items than the rest of the document can hold"
+)
+
+// failed returns why decoding failed, or "" when it did not.
+func (u *unpacker) failed() string {
 	if u.err == "" {
-		u.err = what + " at byte " + itoa(u.pos)
+		return ""
 	}
-	u.pos = len(u.src)
+	what := "value at byte "
+	if u.err == errTooMany {
+		what = "count at byte "
+	}
+	return what + itoa(u.pos) + u.err
 }
 
 func (u *unpacker) u32() uint32 {
-	p := u.pos
-	if p+4 > len(u.src) {
-		u.fail("truncated")
+	s := u.src[u.pos:]
+	if len(s) < 4 {
+		u.src = u.src[:u.pos]
 		return 0
 	}
-	s := u.src[p : p+4]
-	u.pos = p + 4
+	u.pos += 4
 	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 func (u *unpacker) str() string {
-	n := u.u32()
-	if uint64(n) > uint64(len(u.src)-u.pos) {
-		u.fail("string longer than the document")
-		return ""
+	if s := u.src[u.pos:]; len(s) >= 4 {
+		if n := uint(s[0]) | uint(s[1])<<8 | uint(s[2])<<16 | uint(s[3])<<24; n <= uint(len(s)-4) {
+			u.pos += 4 + int(n)
+			return s[4 : 4+n]
+		}
 	}
-	s := u.src[u.pos : u.pos+int(n)]
-	u.pos += int(n)
-	return s
+	u.src = u.src[:u.pos]
+	return ""
 }
 
 // count reads a list or map count; each item takes at least minItem bytes, so
@@ -247,11 +260,9 @@ func (u *unpacker) str() string {
 // allocation.
 func (u *unpacker) count(minItem int) uint32 {
 	n := u.u32()
-	if n == packedNull {
-		return n
-	}
-	if uint64(n)*uint64(minItem) > uint64(len(u.src)-u.pos) {
-		u.fail("count larger than the document")
+	if n != packedNull && uint64(n)*uint64(minItem) > uint64(len(u.src)-u.pos) {
+		u.pos -= 4
+		u.src, u.err = u.src[:u.pos], errTooMany
 		return packedNull
 	}
 	return n
@@ -282,14 +293,17 @@ func (u *unpacker) strMap() map[string]string {
 	return m
 }
 
+// flag reads the flags byte, the last field of both documents, and so it is
+// also where an earlier failed read is noticed.
 func (u *unpacker) flag() bool {
 	if u.pos >= len(u.src) {
-		u.fail("truncated")
+		if u.err == "" {
+			u.err = errPastEnd
+		}
 		return false
 	}
-	f := u.src[u.pos]
 	u.pos++
-	return f&1 != 0
+	return u.src[u.pos-1]&1 != 0
 }
 
 // itoa formats a non-negative int without strconv (abi imports nothing).

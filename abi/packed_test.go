@@ -3,9 +3,15 @@ package abi_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wasmgate/gateway/abi"
@@ -118,8 +124,8 @@ func TestPackedRejects(t *testing.T) {
 		{"empty", "", "first byte is not the packed tag"},
 		// statusCode, then a headers map claiming 2^31 entries: refused
 		// before anything is allocated.
-		{"huge map", "\x01\xc8\x00\x00\x00\x00\x00\x00\x80", "count larger than the document at byte 9"},
-		{"huge string", "\x01\xc8\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\x7fabcd", "string longer than the document at byte 13"},
+		{"huge map", "\x01\xc8\x00\x00\x00\x00\x00\x00\x80", "count at byte 5 counts more items than the rest of the document can hold"},
+		{"huge string", "\x01\xc8\x00\x00\x00\x01\x00\x00\x00\xff\xff\xff\x7fabcd", "value at byte 9 runs past the end of the document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,11 +137,11 @@ func TestPackedRejects(t *testing.T) {
 	events := []struct {
 		name, doc, want string
 	}{
-		{"truncated length", "\x01\x02\x00", "event: truncated at byte 1"},
-		{"huge first string", "\x01\xff\xff\xff\x7fabcd", "event: string longer than the document at byte 5"},
-		{"huge third string", "\x01\x01\x00\x00\x00v\x00\x00\x00\x00\x09\x00\x00\x00/", "event: string longer than the document at byte 14"},
+		{"truncated length", "\x01\x02\x00", "event: value at byte 1 runs past the end of the document"},
+		{"huge first string", "\x01\xff\xff\xff\x7fabcd", "event: value at byte 1 runs past the end of the document"},
+		{"huge third string", "\x01\x01\x00\x00\x00v\x00\x00\x00\x00\x09\x00\x00\x00/", "event: value at byte 10 runs past the end of the document"},
 		{"huge header value", "\x01" + strings.Repeat("\x00\x00\x00\x00", 4) + "\xff\xff\xff\xff" + "\x01\x00\x00\x00" + "\x01\x00\x00\x00k\x09\x00\x00\x00v",
-			"event: string longer than the document at byte 34"},
+			"event: value at byte 30 runs past the end of the document"},
 	}
 	for _, tt := range events {
 		t.Run("event "+tt.name, func(t *testing.T) {
@@ -183,4 +189,19 @@ func BenchmarkPackedEvent(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestUnpackerInlines: the decoder's per-string reads must stay inlinable (a
+// call costs a Go guest far more in wasm than the read itself); the
+// compiler's budget is easy to exceed by one more branch.
+func TestUnpackerInlines(t *testing.T) {
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(gobin, "build", "-gcflags=-m", "-o", os.DevNull, ".")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, fn := range []string{"(*unpacker).str", "(*unpacker).u32"} {
+		inlines := regexp.MustCompile(`(?m): can inline ` + regexp.QuoteMeta(fn) + `$`).Match(out)
+		assert.True(t, inlines, "%s must stay within the inlining budget; see why with GOOS=wasip1 GOARCH=wasm go build -gcflags=-m=2 ./abi", fn)
+	}
 }

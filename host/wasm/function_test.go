@@ -214,7 +214,7 @@ func TestFunctionRawABI(t *testing.T) {
 	}{
 		{"response not json", "fn_badjson", "response is not a JSON object"},
 		{"no response", "fn_noresp", "returned 0 without calling gateway_v1.event_respond"},
-		{"packed response truncated", "fn_badpacked", "packed response: truncated"},
+		{"packed response truncated", "fn_badpacked", "packed response: value at byte 5 runs past the end of the document"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFnEnv(t, nil)

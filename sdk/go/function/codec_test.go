@@ -139,7 +139,7 @@ func TestHandlePackedEvent(t *testing.T) {
 
 	packed := abi.AppendPackedEvent(nil, &ev)
 	_, err = handle(string(packed[:len(packed)-3]))
-	assert.ErrorContains(t, err, "function: decode event: packed event: string longer than the document")
+	assert.ErrorContains(t, err, "function: decode event: packed event: value at byte 123 runs past the end of the document")
 }
 
 func BenchmarkHandle(b *testing.B) {
