@@ -15,15 +15,22 @@ import (
 	"github.com/wasmgate/gateway/sdk/go/wasmtest"
 )
 
-// newFunctionGateway builds a gateway with a WAT function route and a mock route.
+// newFunctionGateway builds a gateway with a WAT function route (/fn), the
+// Go SDK hello example (/fn-go, packed events) and a mock route.
 func newFunctionGateway(tb testing.TB) *Gateway {
 	tb.Helper()
 	src := `
 function "hello" {
   source = "` + wasmtest.BuildWAT(tb, filepath.Join("testdata", "fn_hello.wat")) + `"
 }
+function "hello_go" {
+  source = "` + wasmtest.Build(tb, filepath.Join("..", "..", "examples", "functions", "hello")) + `"
+}
 route "GET /fn" {
   function = function.hello
+}
+route "GET /fn-go" {
+  function = function.hello_go
 }
 route "GET /mock" {
   mock { body = "hello" }
@@ -52,10 +59,11 @@ func TestServeFunctionRoute(t *testing.T) {
 
 // BenchmarkServeFunction is a whole request to a function route (event
 // encoding, invocation, response mapping) beside the same gateway's mock
-// route; the difference is the function integration's cost on the host.
+// route; the difference is the function integration's cost on the host
+// (fn, a WAT function) and with a Go SDK guest (fn-go).
 func BenchmarkServeFunction(b *testing.B) {
 	g := newFunctionGateway(b)
-	for _, path := range []string{"/mock", "/fn"} {
+	for _, path := range []string{"/mock", "/fn", "/fn-go"} {
 		b.Run(path[1:], func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
