@@ -49,13 +49,34 @@ func (e PackedError) Error() string { return "packed " + string(e) }
 
 // AppendPackedEvent appends ev in the packed layout to b.
 func AppendPackedEvent(b []byte, ev *FunctionEvent) []byte {
+	if ev.Headers == nil {
+		return AppendPackedEventHeaders(b, ev, -1, nil)
+	}
+	return AppendPackedEventHeaders(b, ev, len(ev.Headers), func(b []byte) []byte {
+		for k, v := range ev.Headers {
+			b = AppendPackedString(AppendPackedString(b, k), v)
+		}
+		return b
+	})
+}
+
+// AppendPackedEventHeaders is AppendPackedEvent with the headers written by
+// headers instead of read from ev.Headers, which it ignores: headers appends
+// exactly n pairs, each a key then its value with AppendPackedString, and
+// n < 0 writes null headers (headers is not called). A host packs the headers
+// of its own request representation this way, without building a map.
+func AppendPackedEventHeaders(b []byte, ev *FunctionEvent, n int, headers func([]byte) []byte) []byte {
 	b = append(b, PackedTag)
 	b = packStr(b, ev.Version)
 	b = packStr(b, ev.RouteKey)
 	b = packStr(b, ev.RawPath)
 	b = packStr(b, ev.RawQueryString)
 	b = packList(b, ev.Cookies)
-	b = packMap(b, ev.Headers)
+	if n < 0 {
+		b = packU32(b, packedNull)
+	} else {
+		b = headers(packU32(b, uint32(n)))
+	}
 	b = packMap(b, ev.QueryStringParameters)
 	b = packMap(b, ev.PathParameters)
 	b = packMap(b, ev.StageVariables)
@@ -142,14 +163,15 @@ func AppendPackedResponse(b []byte, r *FunctionResponse) []byte {
 }
 
 // DecodePackedResponse decodes a packed response into r. The strings of r are
-// slices of src.
+// slices of src. A Headers map r already has is cleared and reused, so a
+// caller decoding many responses can recycle them.
 func DecodePackedResponse(src string, r *FunctionResponse) error {
 	u := unpacker{src: src, pos: 1}
 	if len(src) == 0 || src[0] != PackedTag {
 		return PackedError("response: first byte is not the packed tag")
 	}
 	r.StatusCode = int(int32(u.u32()))
-	r.Headers = u.strMap()
+	r.Headers = u.strMapInto(r.Headers)
 	r.MultiValueHeaders = nil
 	if n := u.count(8); n != packedNull {
 		r.MultiValueHeaders = make(map[string][]string, n)
@@ -170,6 +192,9 @@ func DecodePackedResponse(src string, r *FunctionResponse) error {
 func packU32(b []byte, v uint32) []byte {
 	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
+
+// AppendPackedString appends s as a packed str (its length, then its bytes).
+func AppendPackedString(b []byte, s string) []byte { return packStr(b, s) }
 
 func packStr(b []byte, s string) []byte {
 	return append(packU32(b, uint32(len(s))), s...)
@@ -280,12 +305,19 @@ func (u *unpacker) list() []string {
 	return l
 }
 
-func (u *unpacker) strMap() map[string]string {
+func (u *unpacker) strMap() map[string]string { return u.strMapInto(nil) }
+
+// strMapInto is strMap decoding into m, cleared, when m is not nil.
+func (u *unpacker) strMapInto(m map[string]string) map[string]string {
 	n := u.count(8)
 	if n == packedNull {
 		return nil
 	}
-	m := make(map[string]string, n)
+	if m == nil {
+		m = make(map[string]string, n)
+	} else {
+		clear(m)
+	}
 	for range n {
 		k := u.str()
 		m[k] = u.str()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -67,6 +68,32 @@ func TestPackedEventRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPackedEventHeaders: headers written by a callback decode as the same
+// map AppendPackedEvent writes, and n < 0 is null headers.
+func TestPackedEventHeaders(t *testing.T) {
+	want := fullEvent()
+	pairs := [][2]string{{"content-type", "application/json"}, {"x-multi", "1,2"}, {"host", "api.example.com"}}
+	b := abi.AppendPackedEventHeaders(nil, &abi.FunctionEvent{}, 0, func(b []byte) []byte { return b })
+	var got abi.FunctionEvent
+	require.NoError(t, abi.DecodePackedEvent(string(b), &got))
+	assert.Equal(t, map[string]string{}, got.Headers, "n = 0 is an empty map")
+
+	ev := want
+	ev.Headers = map[string]string{"ignored": "because headers writes them"}
+	b = abi.AppendPackedEventHeaders(nil, &ev, len(pairs), func(b []byte) []byte {
+		for _, p := range pairs {
+			b = abi.AppendPackedString(abi.AppendPackedString(b, p[0]), p[1])
+		}
+		return b
+	})
+	require.NoError(t, abi.DecodePackedEvent(string(b), &got))
+	assert.Equal(t, want, got)
+
+	b = abi.AppendPackedEventHeaders(nil, &ev, -1, nil)
+	require.NoError(t, abi.DecodePackedEvent(string(b), &got))
+	assert.Nil(t, got.Headers, "n < 0 is null headers")
+}
+
 func TestPackedResponseRoundTrip(t *testing.T) {
 	tests := []abi.FunctionResponse{
 		{},
@@ -99,6 +126,21 @@ func TestPackedEventMatchesJSON(t *testing.T) {
 
 // Every truncation of a valid document is an error, never a panic or a
 // silently short value.
+// TestPackedResponseReusesHeaders: decoding into a response that has a
+// Headers map refills that map, without keys of the previous response.
+func TestPackedResponseReusesHeaders(t *testing.T) {
+	var r abi.FunctionResponse
+	first := abi.AppendPackedResponse(nil, &abi.FunctionResponse{StatusCode: 200, Headers: map[string]string{"a": "1", "b": "2"}})
+	require.NoError(t, abi.DecodePackedResponse(string(first), &r))
+	m := r.Headers
+	second := abi.AppendPackedResponse(nil, &abi.FunctionResponse{StatusCode: 201, Headers: map[string]string{"c": "3"}})
+	require.NoError(t, abi.DecodePackedResponse(string(second), &r))
+	assert.Equal(t, map[string]string{"c": "3"}, r.Headers)
+	assert.Equal(t, reflect.ValueOf(m).UnsafePointer(), reflect.ValueOf(r.Headers).UnsafePointer(), "the map is reused")
+	require.NoError(t, abi.DecodePackedResponse(string(abi.AppendPackedResponse(nil, &abi.FunctionResponse{})), &r))
+	assert.Nil(t, r.Headers, "null headers stay null")
+}
+
 func TestPackedTruncated(t *testing.T) {
 	ev := fullEvent()
 	b := abi.AppendPackedEvent(nil, &ev)

@@ -126,6 +126,8 @@ func TestFunctionEventAndResponse(t *testing.T) {
 	assert.Equal(t, "1,2", ev.Headers["x-multi-in"])
 	assert.Equal(t, "alice", ev.Headers["x-user"])
 	assert.NotContains(t, ev.Headers, "cookie", "cookies are split out of the headers")
+	assert.Equal(t, strings.TrimPrefix(p.URL(""), "http://"), ev.Headers["host"])
+	assert.Equal(t, "e2e/1", ev.Headers["user-agent"])
 	assert.Equal(t, map[string]string{"mode": "echo"}, ev.PathParameters)
 	assert.Equal(t, map[string]string{"table": "orders"}, ev.StageVariables)
 	assert.Equal(t, `{"n":1}`, ev.Body)

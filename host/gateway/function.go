@@ -96,6 +96,7 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeFunctionResponse(w, r, resp, rt.cfg.ResponseHeaders)
+	wasm.ReleaseResponse(resp)
 }
 
 // eventBufs recycles encoded events: Invoke copies the event into the guest.
@@ -131,12 +132,12 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 		body = b
 	}
 	now := time.Now()
+	packed := st.rt.fn.Packed()
 	ev := abi.FunctionEvent{
 		Version:        "2.0",
 		RouteKey:       st.rt.cfg.Key,
 		RawPath:        r.URL.EscapedPath(),
 		RawQueryString: r.URL.RawQuery,
-		Headers:        make(map[string]string, len(r.Header)+1),
 		RequestContext: abi.RequestContext{
 			RequestID:  st.reqID,
 			RouteKey:   st.rt.cfg.Key,
@@ -153,21 +154,24 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 			},
 		},
 	}
-	for k, vs := range r.Header {
-		if k == "Cookie" {
-			for _, v := range vs {
-				for c := range strings.SplitSeq(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						ev.Cookies = append(ev.Cookies, c)
-					}
-				}
+	for _, v := range r.Header["Cookie"] {
+		for c := range strings.SplitSeq(v, ";") {
+			if c = strings.TrimSpace(c); c != "" {
+				ev.Cookies = append(ev.Cookies, c)
 			}
-			continue
 		}
-		ev.Headers[lowerHeader(k)] = strings.Join(vs, ",")
 	}
-	if r.Host != "" {
-		ev.Headers["host"] = r.Host
+	if !packed {
+		// A packed event takes its headers straight from r (packEvent).
+		ev.Headers = make(map[string]string, len(r.Header)+1)
+		for k, vs := range r.Header {
+			if eventHeader(k, r.Host) {
+				ev.Headers[lowerHeader(k)] = strings.Join(vs, ",")
+			}
+		}
+		if r.Host != "" {
+			ev.Headers["host"] = r.Host
+		}
 	}
 	if r.URL.RawQuery != "" {
 		if q, err := url.ParseQuery(r.URL.RawQuery); err == nil || len(q) > 0 {
@@ -200,8 +204,8 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
 	buf := eventBufs.Get().(*[]byte)
-	if st.rt.fn.Packed() {
-		*buf = abi.AppendPackedEvent((*buf)[:0], &ev)
+	if packed {
+		*buf = packEvent((*buf)[:0], &ev, r)
 		return buf, nil
 	}
 	b, err := json.Marshal(&ev)
@@ -211,6 +215,39 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	}
 	*buf = append((*buf)[:0], b...)
 	return buf, nil
+}
+
+// eventHeader reports whether the request header k goes into an event's
+// headers: Cookie goes to its cookies, and the host header is r.Host.
+func eventHeader(k, host string) bool {
+	return k != "Cookie" && (k != "Host" || host == "")
+}
+
+// packEvent appends ev packed, with the headers of r as the event's headers
+// (lower-case names, values joined with commas, "host" from r.Host) written
+// straight from r.Header, without the map a JSON event needs.
+func packEvent(b []byte, ev *abi.FunctionEvent, r *http.Request) []byte {
+	n := 0
+	for k := range r.Header {
+		if eventHeader(k, r.Host) {
+			n++
+		}
+	}
+	if r.Host != "" {
+		n++
+	}
+	return abi.AppendPackedEventHeaders(b, ev, n, func(b []byte) []byte {
+		for k, vs := range r.Header {
+			if !eventHeader(k, r.Host) {
+				continue
+			}
+			b = abi.AppendPackedString(abi.AppendPackedString(b, lowerHeader(k)), strings.Join(vs, ","))
+		}
+		if r.Host != "" {
+			b = abi.AppendPackedString(abi.AppendPackedString(b, "host"), r.Host)
+		}
+		return b
+	})
 }
 
 // writeFunctionResponse maps a function response to HTTP: headers, then

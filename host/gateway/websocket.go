@@ -158,6 +158,7 @@ func (i *wsFunction) Invoke(ctx context.Context, ev *wsapi.Event) (*wsapi.Reply,
 	for k, v := range resp.Headers {
 		reply.Header.Set(k, v)
 	}
+	wasm.ReleaseResponse(resp)
 	return reply, nil
 }
 

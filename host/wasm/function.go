@@ -462,12 +462,32 @@ func (f *Function) logError(ctx context.Context, ex *pipeline.Exchange, msg, rea
 	f.p.h.logger.ErrorContext(ctx, msg, "function", f.cfg.Name, "reason", reason, "request_id", reqID, "error", err)
 }
 
+// responsePool recycles decoded responses and their headers maps; see
+// ReleaseResponse.
+var responsePool = sync.Pool{New: func() any { return new(abi.FunctionResponse) }}
+
+// maxPooledHeaders bounds the headers map a pooled response keeps.
+const maxPooledHeaders = 32
+
+// ReleaseResponse gives a response Invoke returned back for reuse. The
+// caller must not use resp afterwards; the strings it held stay valid.
+// Calling it is optional.
+func ReleaseResponse(resp *abi.FunctionResponse) {
+	if len(resp.Headers) > maxPooledHeaders {
+		resp.Headers = nil
+	}
+	responsePool.Put(resp)
+}
+
 // decodeResponse parses and checks a FunctionResponse.
 func decodeResponse(inv *invocation) (*abi.FunctionResponse, error) {
 	if !inv.set {
 		return nil, fmt.Errorf("%s returned 0 without calling %s.%s; set a response before returning", abi.ExportHandleEvent, abi.HostModule, abi.FuncEventRespond)
 	}
-	resp := &abi.FunctionResponse{}
+	resp := responsePool.Get().(*abi.FunctionResponse)
+	h := resp.Headers
+	clear(h) // JSON decodes into a map without clearing it
+	*resp = abi.FunctionResponse{Headers: h}
 	if len(inv.resp) > 0 && inv.resp[0] == abi.PackedTag {
 		if err := abi.DecodePackedResponse(string(inv.resp), resp); err != nil {
 			return nil, fmt.Errorf("%w; write it with abi.AppendPackedResponse", err)

@@ -90,6 +90,26 @@ func packedEvent(path, body string) []byte {
 	return abi.AppendPackedEvent(nil, &ev)
 }
 
+// TestFunctionResponsesRecycled: a released response's headers map is reused
+// by the next invocation without the previous response's headers, for JSON
+// and packed responses alike.
+func TestFunctionResponsesRecycled(t *testing.T) {
+	e := newFnEnv(t, nil)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("probe", goFunction(t)))
+	require.NoError(t, err)
+	for _, headers := range []map[string]string{{"a": "1", "b": "2"}, {"c": "3"}, {"a": "4"}} {
+		ev := abi.FunctionEvent{Version: "2.0", RawPath: "/headers", Headers: headers}
+		js, err := json.Marshal(&ev)
+		require.NoError(t, err)
+		for _, doc := range [][]byte{js, abi.AppendPackedEvent(nil, &ev)} {
+			resp, err := f.Invoke(t.Context(), doc, nil)
+			require.NoError(t, err)
+			assert.Equal(t, headers, resp.Headers)
+			wasm.ReleaseResponse(resp)
+		}
+	}
+}
+
 // TestFunctionPackedEvents: a Go SDK function asks for packed events, reads
 // them as it reads JSON ones, and answers packed.
 func TestFunctionPackedEvents(t *testing.T) {

@@ -17,6 +17,8 @@ func init() {
 		switch ev.RawPath {
 		case "/echo":
 			return function.JSON(200, ev), nil
+		case "/headers": // the event's headers as the response's
+			return function.Response{StatusCode: 200, Headers: ev.Headers}, nil
 		case "/env":
 			return function.Text(200, os.Getenv("GREETING")+" "+string(plugin.Config())), nil
 		case "/kv":
