@@ -320,9 +320,14 @@ func (f *Function) Live() int { return len(f.sem) }
 // acquire returns a warm instance, creates one while the concurrency allows
 // (a cold start), or waits up to the queue timeout.
 func (f *Function) acquire(ctx context.Context) (*fnInstance, error) {
+	// Two one-case selects, not one with both cases: those compile to plain
+	// non-blocking channel operations, without selectgo.
 	select {
 	case <-f.p.closed:
 		return nil, fmt.Errorf("function %q is closed (config reloaded); retry the request", f.cfg.Name)
+	default:
+	}
+	select {
 	case fi := <-f.idle:
 		return fi, nil
 	default:
