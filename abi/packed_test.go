@@ -124,8 +124,6 @@ func TestPackedEventMatchesJSON(t *testing.T) {
 	require.Equal(t, fromJSON, fromPacked)
 }
 
-// Every truncation of a valid document is an error, never a panic or a
-// silently short value.
 // TestPackedResponseReusesHeaders: decoding into a response that has a
 // Headers map refills that map, without keys of the previous response.
 func TestPackedResponseReusesHeaders(t *testing.T) {
@@ -141,6 +139,8 @@ func TestPackedResponseReusesHeaders(t *testing.T) {
 	assert.Nil(t, r.Headers, "null headers stay null")
 }
 
+// Every truncation of a valid document is an error, never a panic or a
+// silently short value.
 func TestPackedTruncated(t *testing.T) {
 	ev := fullEvent()
 	b := abi.AppendPackedEvent(nil, &ev)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -163,14 +164,9 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	}
 	if !packed {
 		// A packed event takes its headers straight from r (packEvent).
-		ev.Headers = make(map[string]string, len(r.Header)+1)
-		for k, vs := range r.Header {
-			if eventHeader(k, r.Host) {
-				ev.Headers[lowerHeader(k)] = strings.Join(vs, ",")
-			}
-		}
-		if r.Host != "" {
-			ev.Headers["host"] = r.Host
+		ev.Headers = make(map[string]string, eventHeaderCount(r))
+		for k, v := range eventHeaders(r) {
+			ev.Headers[k] = v
 		}
 	}
 	if r.URL.RawQuery != "" {
@@ -217,16 +213,24 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	return buf, nil
 }
 
-// eventHeader reports whether the request header k goes into an event's
-// headers: Cookie goes to its cookies, and the host header is r.Host.
-func eventHeader(k, host string) bool {
-	return k != "Cookie" && (k != "Host" || host == "")
+// eventHeaders yields the headers of r as an event carries them: lower-case
+// names, values joined with commas, without Cookie (the event's cookies) and
+// with "host" from r.Host.
+func eventHeaders(r *http.Request) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for k, vs := range r.Header {
+			if eventHeader(k, r.Host) && !yield(lowerHeader(k), strings.Join(vs, ",")) {
+				return
+			}
+		}
+		if r.Host != "" {
+			yield("host", r.Host)
+		}
+	}
 }
 
-// packEvent appends ev packed, with the headers of r as the event's headers
-// (lower-case names, values joined with commas, "host" from r.Host) written
-// straight from r.Header, without the map a JSON event needs.
-func packEvent(b []byte, ev *abi.FunctionEvent, r *http.Request) []byte {
+// eventHeaderCount is how many headers eventHeaders yields.
+func eventHeaderCount(r *http.Request) int {
 	n := 0
 	for k := range r.Header {
 		if eventHeader(k, r.Host) {
@@ -236,15 +240,21 @@ func packEvent(b []byte, ev *abi.FunctionEvent, r *http.Request) []byte {
 	if r.Host != "" {
 		n++
 	}
-	return abi.AppendPackedEventHeaders(b, ev, n, func(b []byte) []byte {
-		for k, vs := range r.Header {
-			if !eventHeader(k, r.Host) {
-				continue
-			}
-			b = abi.AppendPackedString(abi.AppendPackedString(b, lowerHeader(k)), strings.Join(vs, ","))
-		}
-		if r.Host != "" {
-			b = abi.AppendPackedString(abi.AppendPackedString(b, "host"), r.Host)
+	return n
+}
+
+// eventHeader reports whether the request header k goes into an event's
+// headers: Cookie goes to its cookies, and the host header is r.Host.
+func eventHeader(k, host string) bool {
+	return k != "Cookie" && (k != "Host" || host == "")
+}
+
+// packEvent appends ev packed, with eventHeaders(r) as its headers, written
+// straight from r.Header without the map a JSON event needs.
+func packEvent(b []byte, ev *abi.FunctionEvent, r *http.Request) []byte {
+	return abi.AppendPackedEventHeaders(b, ev, eventHeaderCount(r), func(b []byte) []byte {
+		for k, v := range eventHeaders(r) {
+			b = abi.AppendPackedString(abi.AppendPackedString(b, k), v)
 		}
 		return b
 	})
