@@ -171,7 +171,7 @@ func (in *instance) invoke(ctx context.Context, f api.Function, stack []uint64) 
 // watchEvery is how often a timed call checks its caller's context: a
 // call whose timeout is longer is also stopped when the context ends (the
 // client went away), within watchEvery. Shorter calls end soon enough by
-// themselves, and nothing is checked during a call shorter than watchEvery.
+// themselves (a tick left armed by an earlier call may still check them).
 const watchEvery = 250 * time.Millisecond
 
 // timed is the state the timer of an interruptFlag instance shares with
@@ -185,6 +185,12 @@ type timed struct {
 	ctx      context.Context
 	fired    bool // the flag was set: deadline passed (expired) or ctx ended
 	expired  bool
+	// armed says the timer is set to run tick at fireAt. A call leaves it
+	// set: the next call keeps it when it fires early enough, so a busy
+	// instance pays for no timer change per call, and an idle one's timer
+	// runs tick once more and stops.
+	armed  bool
+	fireAt time.Time
 }
 
 // callFor calls f with stack and stops it after timeout (0: no limit) or,
@@ -193,7 +199,9 @@ type timed struct {
 // when it was not.
 //
 // An interruptFlag instance is timed with its own reusable timer instead of
-// a context deadline: no context, timer or AfterFunc to allocate per call.
+// a context deadline: no context, timer or AfterFunc to allocate per call,
+// and while calls follow each other no timer to reset or stop either (see
+// timed.armed).
 // Host functions that block on I/O get the deadline from
 // in.timed.deadline (bounded). Other instances need a context deadline (wazero's
 // WithCloseOnContextDone watches the context, and a soft call is only
@@ -215,18 +223,24 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		return interruptedError(ctx), err
 	}
 	t := &in.timed
+	now := time.Now()
 	t.mu.Lock() // held while arming: tick reads in.timer
-	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, time.Now().Add(timeout), ctx, false, false
-	if first := min(timeout, watchEvery); in.timer == nil {
-		in.timer = time.AfterFunc(first, in.tick)
-	} else {
-		in.timer.Reset(first)
+	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, now.Add(timeout), ctx, false, false
+	first := min(timeout, watchEvery)
+	if at := now.Add(first); !t.armed || t.fireAt.After(at) {
+		// No tick is due soon enough for this call: (re)arm. A tick
+		// already due earlier checks this call and re-arms itself.
+		if in.timer == nil {
+			in.timer = time.AfterFunc(first, in.tick)
+		} else {
+			in.timer.Reset(first)
+		}
+		t.armed, t.fireAt = true, at
 	}
 	t.mu.Unlock()
 	err = in.invoke(ctx, f, stack)
 	t.mu.Lock()
 	t.calling, t.deadline, t.ctx = false, time.Time{}, nil
-	in.timer.Stop()
 	fired, expired := t.fired, t.expired
 	t.mu.Unlock()
 	if !fired {
@@ -257,16 +271,20 @@ func (in *instance) tick() {
 	t := &in.timed
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.armed = false
 	if !t.calling || t.fired {
 		return
 	}
-	left := time.Until(t.deadline)
+	now := time.Now()
+	left := t.deadline.Sub(now)
 	switch {
 	case left <= 0:
 		t.expired = true
 	case t.ctx.Err() != nil:
 	default:
-		in.timer.Reset(min(left, watchEvery))
+		d := min(left, watchEvery)
+		in.timer.Reset(d)
+		t.armed, t.fireAt = true, now.Add(d)
 		return
 	}
 	t.fired = true

@@ -98,6 +98,40 @@ func TestInterruptFunction(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 }
 
+// TestInterruptAfterWarmCalls: calls that follow each other leave the
+// instance's timer armed instead of resetting it per call (timed.armed); a
+// call that then runs away is still stopped, not before its timeout and
+// for timeouts shorter and longer than watchEvery (a tick left by earlier
+// calls re-arms itself until the deadline).
+func TestInterruptAfterWarmCalls(t *testing.T) {
+	e := newFnEnv(t, nil)
+	src := goFunction(t)
+	for _, timeout := range []time.Duration{60 * time.Millisecond, 400 * time.Millisecond} {
+		t.Run(timeout.String(), func(t *testing.T) {
+			name := "warm" + timeout.String()
+			f, err := e.host.LoadFunction(t.Context(), fnCfg(name, src, func(c *config.Function) {
+				c.Timeout, c.Concurrency = timeout, 1
+			}))
+			require.NoError(t, err)
+			// Short calls spread over more than one tick, so some start with
+			// the timer left armed by the calls before them.
+			for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+				resp, err := f.Invoke(t.Context(), event("/echo", ""), nil)
+				require.NoError(t, err)
+				assert.Equal(t, 200, resp.StatusCode)
+			}
+			start := time.Now()
+			_, err = f.Invoke(t.Context(), event("/loop", ""), nil)
+			require.ErrorIs(t, err, wasm.ErrTimeout)
+			assert.GreaterOrEqual(t, time.Since(start), timeout, "not stopped before its timeout")
+			assert.Equal(t, 1.0, e.errorsVec(t, name, "timeout"))
+			resp, err := f.Invoke(t.Context(), event("/echo", ""), nil)
+			require.NoError(t, err, "a new instance serves the next call")
+			assert.Equal(t, 200, resp.StatusCode)
+		})
+	}
+}
+
 // deadlineCaller holds every http_call until its context ends.
 type deadlineCaller struct{}
 
