@@ -62,6 +62,7 @@ type Function struct {
 type fnInstance struct {
 	in     *instance
 	handle api.Function
+	calls  *callShard // where its calls are counted; nil without metrics
 }
 
 // invocation is the per-call state the event host functions reach via ctx.
@@ -73,17 +74,15 @@ type invocation struct {
 
 // functionMetrics are one function's children of the host's function vectors.
 type functionMetrics struct {
-	invocations, coldStarts, throttles prometheus.Counter
-	errors                             *prometheus.CounterVec // curried by function
-	duration                           prometheus.Observer
-	concurrent                         prometheus.Gauge
+	coldStarts, throttles prometheus.Counter
+	errors                *prometheus.CounterVec // curried by function
+	calls                 *fnCalls               // invocations, duration, concurrency
 }
 
 // functionVecs are the function metric vectors of a Host.
 type functionVecs struct {
-	invocations, coldStarts, throttles, errors *prometheus.CounterVec
-	duration                                   *prometheus.HistogramVec
-	concurrent                                 *prometheus.GaugeVec
+	coldStarts, throttles, errors *prometheus.CounterVec
+	calls                         *fnCollector
 }
 
 // functionVecs registers (or finds) the function metric vectors.
@@ -106,9 +105,6 @@ func (h *Host) functionVecs() (*functionVecs, error) {
 	}
 	v := &functionVecs{}
 	var err error
-	if v.invocations, err = cv("gateway_function_invocations_total", "Function invocations started, by function.", fn); err != nil {
-		return nil, err
-	}
 	if v.coldStarts, err = cv("gateway_function_cold_starts_total", "Invocations that had to create a new instance, by function.", fn); err != nil {
 		return nil, err
 	}
@@ -118,23 +114,11 @@ func (h *Host) functionVecs() (*functionVecs, error) {
 	if v.errors, err = cv("gateway_function_errors_total", "Failed invocations by function and reason (timeout, trap, exit, memory, abi, error, response).", []string{"function", "reason"}); err != nil {
 		return nil, err
 	}
-	d, err := register(h.opts.Registerer, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "gateway_function_duration_seconds",
-		Help:    "Function invocation time inside the module, by function.",
-		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-	}, fn))
+	c, err := register(h.opts.Registerer, newFnCollector())
 	if err != nil {
-		return nil, fmt.Errorf("register gateway_function_duration_seconds: %w", err)
+		return nil, fmt.Errorf("register gateway_function_invocations_total, gateway_function_duration_seconds and gateway_function_concurrent_executions: %w", err)
 	}
-	v.duration = d.(*prometheus.HistogramVec)
-	g, err := register(h.opts.Registerer, prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "gateway_function_concurrent_executions",
-		Help: "Invocations running now, by function.",
-	}, fn))
-	if err != nil {
-		return nil, fmt.Errorf("register gateway_function_concurrent_executions: %w", err)
-	}
-	v.concurrent = g.(*prometheus.GaugeVec)
+	v.calls = c.(*fnCollector)
 	h.fnVecs = v
 	return v, nil
 }
@@ -209,12 +193,10 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 	}
 	if vecs != nil {
 		f.m = functionMetrics{
-			invocations: vecs.invocations.WithLabelValues(cfg.Name),
-			coldStarts:  vecs.coldStarts.WithLabelValues(cfg.Name),
-			throttles:   vecs.throttles.WithLabelValues(cfg.Name),
-			errors:      vecs.errors.MustCurryWith(prometheus.Labels{"function": cfg.Name}),
-			duration:    vecs.duration.WithLabelValues(cfg.Name),
-			concurrent:  vecs.concurrent.WithLabelValues(cfg.Name),
+			coldStarts: vecs.coldStarts.WithLabelValues(cfg.Name),
+			throttles:  vecs.throttles.WithLabelValues(cfg.Name),
+			errors:     vecs.errors.MustCurryWith(prometheus.Labels{"function": cfg.Name}),
+			calls:      vecs.calls.calls(cfg.Name, min(size, 4*runtime.GOMAXPROCS(0))),
 		}
 	}
 	bin, err := os.ReadFile(cfg.Source)
@@ -300,7 +282,11 @@ func (f *Function) instantiate(ctx context.Context) (*fnInstance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fnInstance{in: in, handle: in.mod.ExportedFunction(abi.ExportHandleEvent)}, nil
+	fi := &fnInstance{in: in, handle: in.mod.ExportedFunction(abi.ExportHandleEvent)}
+	if f.m.calls != nil {
+		fi.calls = f.m.calls.shard()
+	}
+	return fi, nil
 }
 
 // Packed reports whether the function asked for packed HTTP events
@@ -409,10 +395,9 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	if err != nil {
 		return nil, err
 	}
-	if f.m.invocations != nil {
-		f.m.invocations.Inc()
-		f.m.concurrent.Inc()
-		defer f.m.concurrent.Dec()
+	calls := fi.calls
+	if calls != nil {
+		calls.start()
 	}
 	in := fi.in
 	inv := invocationPool.Get().(*invocation)
@@ -428,8 +413,8 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 		// still a timeout, and the instance is discarded like one.
 		cause, err = context.DeadlineExceeded, fmt.Errorf("ran %s, past its %s timeout", elapsed.Round(time.Millisecond), f.timeout)
 	}
-	if f.m.duration != nil {
-		f.m.duration.Observe(elapsed.Seconds())
+	if calls != nil {
+		calls.end(elapsed)
 	}
 	defer func() {
 		inv.event, inv.resp, inv.set = nil, inv.resp[:0], false

@@ -301,6 +301,8 @@ func TestFunctionConcurrencyThrottles(t *testing.T) {
 		first, firstErr = f.Invoke(t.Context(), event("/call", ""), nil)
 	}()
 	<-caller.entered // the only instance is busy now
+	assert.Equal(t, 1.0, e.counter(t, "gateway_function_concurrent_executions", "slow"))
+	assert.Equal(t, 1.0, e.counter(t, "gateway_function_invocations_total", "slow"))
 
 	_, err = f.Invoke(t.Context(), event("/echo", ""), nil)
 	require.ErrorIs(t, err, wasm.ErrThrottled)
@@ -313,4 +315,55 @@ func TestFunctionConcurrencyThrottles(t *testing.T) {
 	assert.Equal(t, 1.0, (e.counter(t, "gateway_function_throttles_total", "slow")))
 	_, err = f.Invoke(t.Context(), event("/echo", ""), nil)
 	require.NoError(t, err, "the instance is free again")
+	assert.Equal(t, 0.0, e.counter(t, "gateway_function_concurrent_executions", "slow"))
+	assert.Equal(t, 2.0, e.counter(t, "gateway_function_invocations_total", "slow"), "a throttled request is not an invocation")
+}
+
+// TestFunctionCallMetrics: invocations, their duration and concurrency are
+// counted per instance and added up at scrape; a function loaded again
+// under the same name (a config reload) goes on from the old counts.
+func TestFunctionCallMetrics(t *testing.T) {
+	e := newFnEnv(t, nil)
+	src := goFunction(t)
+	calls := 0
+	for gen, n := range []int{5, 3} {
+		f, err := e.host.LoadFunction(t.Context(), fnCfg("counted", src, func(c *config.Function) { c.MinWarm = 2 }))
+		require.NoError(t, err, "generation %d", gen)
+		for range n {
+			_, err := f.Invoke(t.Context(), event("/echo", ""), nil)
+			require.NoError(t, err)
+		}
+		_, err = f.Invoke(t.Context(), event("/panic", ""), nil)
+		require.ErrorIs(t, err, wasm.ErrFailed)
+		calls += n + 1
+	}
+	assert.Equal(t, float64(calls), e.counter(t, "gateway_function_invocations_total", "counted"))
+	assert.Equal(t, 0.0, e.counter(t, "gateway_function_concurrent_executions", "counted"))
+
+	mfs, err := e.reg.Gather()
+	require.NoError(t, err)
+	var found bool
+	for _, mf := range mfs {
+		if mf.GetName() != "gateway_function_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() != "counted" {
+				continue
+			}
+			found = true
+			h := m.GetHistogram()
+			assert.Equal(t, uint64(calls), h.GetSampleCount(), "failed calls are timed too")
+			assert.Greater(t, h.GetSampleSum(), 0.0)
+			b := h.GetBucket()
+			require.Len(t, b, 17)
+			assert.Equal(t, 0.00005, b[0].GetUpperBound())
+			assert.Equal(t, 10.0, b[16].GetUpperBound())
+			for i := 1; i < len(b); i++ {
+				assert.GreaterOrEqual(t, b[i].GetCumulativeCount(), b[i-1].GetCumulativeCount(), "buckets are cumulative")
+			}
+			assert.Equal(t, uint64(calls), b[16].GetCumulativeCount(), "no call took 10s")
+		}
+	}
+	assert.True(t, found, "gateway_function_duration_seconds{function=\"counted\"} is exported")
 }
