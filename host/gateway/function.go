@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,8 +79,8 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 		proxy.WriteError(w, http.StatusBadRequest, "Bad Request: the request body could not be read", st.reqID)
 		return
 	}
-	ex := &pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
-	resp, err := rt.fn.Invoke(r.Context(), *event, ex)
+	st.fnEx = pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
+	resp, err := rt.fn.Invoke(r.Context(), *event, &st.fnEx)
 	putEventBuf(event)
 	if err != nil {
 		st.ex.Err = err
@@ -134,7 +135,11 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	}
 	now := time.Now()
 	packed := st.rt.fn.Packed()
-	ev := abi.FunctionEvent{
+	// The event lives in st (no allocation) only while it is encoded: its
+	// strings point into r.
+	ev := &st.fnEvent
+	defer func() { *ev = abi.FunctionEvent{} }()
+	*ev = abi.FunctionEvent{
 		Version:        "2.0",
 		RouteKey:       st.rt.cfg.Key,
 		RawPath:        r.URL.EscapedPath(),
@@ -201,10 +206,10 @@ func (st *reqState) functionEvent(r *http.Request) (*[]byte, error) {
 	}
 	buf := eventBufs.Get().(*[]byte)
 	if packed {
-		*buf = packEvent((*buf)[:0], &ev, r)
+		*buf = packEvent((*buf)[:0], ev, r)
 		return buf, nil
 	}
-	b, err := json.Marshal(&ev)
+	b, err := json.Marshal(ev)
 	if err != nil {
 		putEventBuf(buf)
 		return nil, fmt.Errorf("encode the event for function %q: %w", st.rt.fn.Name(), err)
@@ -265,8 +270,12 @@ func packEvent(b []byte, ev *abi.FunctionEvent, r *http.Request) []byte {
 // response header operations, and the (already base64-decoded) body.
 func writeFunctionResponse(w http.ResponseWriter, r *http.Request, resp *abi.FunctionResponse, ops config.HeaderOps) {
 	h := w.Header()
+	// One backing array for the single values: a slice each (what Set
+	// allocates) would be an allocation per header.
+	vals := make([]string, 0, len(resp.Headers)+1)
 	for k, v := range resp.Headers {
-		h.Set(k, v)
+		vals = append(vals, v)
+		h[textproto.CanonicalMIMEHeaderKey(k)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	for k, vs := range resp.MultiValueHeaders {
 		for _, v := range vs {
@@ -281,7 +290,8 @@ func writeFunctionResponse(w http.ResponseWriter, r *http.Request, resp *abi.Fun
 		h.Set("Content-Type", "application/json")
 	}
 	h.Del("Transfer-Encoding")
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	vals = append(vals, strconv.Itoa(len(resp.Body)))
+	h["Content-Length"] = vals[len(vals)-1 : len(vals) : len(vals)]
 	w.WriteHeader(resp.StatusCode)
 	if r.Method != http.MethodHead && resp.Body != "" {
 		_, _ = io.WriteString(w, resp.Body)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wasmgate/gateway/abi"
 	"github.com/wasmgate/gateway/host/framing"
 	"github.com/wasmgate/gateway/host/pipeline"
 	"github.com/wasmgate/gateway/host/proxy"
@@ -35,6 +37,11 @@ type reqState struct {
 	origEscaped string // r.URL.EscapedPath() before plugins ran
 	info        pipeline.Request
 	pparams     []pipeline.Param
+
+	// A function route's event and the exchange its host functions see,
+	// kept here so that they cost no allocation per request.
+	fnEvent abi.FunctionEvent
+	fnEx    pipeline.Exchange
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
@@ -253,6 +260,7 @@ func (st *reqState) release() {
 	st.gen, st.rt = nil, nil
 	st.info = pipeline.Request{}
 	clear(st.pparams)
+	st.fnEvent, st.fnEx = abi.FunctionEvent{}, pipeline.Exchange{}
 	statePool.Put(st)
 }
 
@@ -309,6 +317,17 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// WriteString implements io.StringWriter, so that a string body reaches the
+// connection's buffer without a []byte copy (net/http's writer has one).
+func (w *statusWriter) WriteString(s string) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := io.WriteString(w.ResponseWriter, s)
 	w.bytes += int64(n)
 	return n, err
 }
