@@ -319,6 +319,47 @@ func TestFunctionConcurrencyThrottles(t *testing.T) {
 	assert.Equal(t, 2.0, e.counter(t, "gateway_function_invocations_total", "slow"), "a throttled request is not an invocation")
 }
 
+// TestFunctionQueuedCallRuns: a call over the concurrency waits, and runs
+// on the instance the running call releases (no cold start, no 429).
+func TestFunctionQueuedCallRuns(t *testing.T) {
+	caller := blockingCaller{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	e := newFnEnv(t, caller)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("queued", goFunction(t), func(c *config.Function) {
+		c.Concurrency, c.QueueTimeout = 1, time.Minute
+	}))
+	require.NoError(t, err)
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.Invoke(t.Context(), event("/call", ""), nil)
+		first <- err
+	}()
+	<-caller.entered // the only instance is busy now
+	second := make(chan *abi.FunctionResponse, 1)
+	go func() {
+		resp, err := f.Invoke(t.Context(), event("/echo", "queued"), nil)
+		assert.NoError(t, err)
+		second <- resp
+	}()
+	// Let the second call reach the queue; it must not finish before the
+	// first releases the instance.
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-second:
+		t.Fatal("the second call ran while the only instance was busy")
+	default:
+	}
+	close(caller.release)
+	require.NoError(t, <-first)
+	resp := <-second
+	require.NotNil(t, resp)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 1, f.Live())
+	assert.Equal(t, 1, f.Idle())
+	assert.Equal(t, 0.0, e.counter(t, "gateway_function_throttles_total", "queued"))
+	assert.Equal(t, 0.0, e.counter(t, "gateway_function_cold_starts_total", "queued"))
+}
+
 // TestFunctionCallMetrics: invocations, their duration and concurrency are
 // counted per instance and added up at scrape; a function loaded again
 // under the same name (a config reload) goes on from the old counts.
