@@ -142,6 +142,32 @@ func TestHandlePackedEvent(t *testing.T) {
 	assert.ErrorContains(t, err, "function: decode event: packed event: value at byte 123 runs past the end of the document")
 }
 
+// TestSharedResponseMaps: the SDK only reads a response (Response's doc
+// promises it), so handlers may return one package-level headers map with
+// every response; it comes back unchanged, in both encodings.
+func TestSharedResponseMaps(t *testing.T) {
+	shared := map[string]string{"Content-Type": "text/plain"}
+	cookies := []string{"a=1"}
+	HandleFunc(func(_ context.Context, ev Event) (Response, error) {
+		return Response{StatusCode: 200, Headers: shared, Cookies: cookies, Body: ev.RawPath}, nil
+	})
+	t.Cleanup(func() { registered = nil })
+	for _, path := range []string{"/a", "/b"} {
+		ev := abi.FunctionEvent{Version: "2.0", RawPath: path}
+		out, err := handle(string(abi.AppendPackedEvent(nil, &ev)))
+		require.NoError(t, err)
+		var resp abi.FunctionResponse
+		require.NoError(t, abi.DecodePackedResponse(string(out), &resp))
+		assert.Equal(t, abi.FunctionResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "text/plain"}, Cookies: []string{"a=1"}, Body: path}, resp)
+
+		outJSON, err := handle(mustJSON(t, ev))
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"statusCode":200,"headers":{"Content-Type":"text/plain"},"cookies":["a=1"],"body":"`+path+`"}`, string(outJSON))
+	}
+	assert.Equal(t, map[string]string{"Content-Type": "text/plain"}, shared)
+	assert.Equal(t, []string{"a=1"}, cookies)
+}
+
 func BenchmarkHandle(b *testing.B) {
 	HandleFunc(func(_ context.Context, ev Event) (Response, error) {
 		return Text(200, "hello, "+ev.PathParameters["name"]), nil

@@ -16,7 +16,10 @@ import (
 // format 2.0); see abi.FunctionEvent for each field.
 type Event abi.FunctionEvent
 
-// Response is what a function returns; see abi.FunctionResponse.
+// Response is what a function returns; see abi.FunctionResponse. The SDK
+// only reads it, so responses may share maps and slices: headers that never
+// change can be one package-level map, which saves the guest an allocation
+// and a hashed insert per response.
 type Response abi.FunctionResponse
 
 // Handler handles one event.
