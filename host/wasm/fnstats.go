@@ -32,19 +32,18 @@ var fnDurationBounds = func() []time.Duration {
 
 // callShard counts the calls of the instances assigned to it. Its size is a
 // multiple of 64 bytes, so allocated on its own it shares no cache line.
+// Invocations running now are those started and not yet timed: the
+// difference of invocations and the histogram's count, so no counter of its
+// own.
 type callShard struct {
 	invocations atomic.Uint64
-	running     atomic.Int64
 	sumNanos    atomic.Uint64
 	counts      [len(fnDurationBuckets) + 1]atomic.Uint64 // the last is +Inf
-	_           [64 - (3+len(fnDurationBuckets)+1)*8%64]byte
+	_           [64 - (2+len(fnDurationBuckets)+1)*8%64]byte
 }
 
 // start counts an invocation that starts now.
-func (s *callShard) start() {
-	s.invocations.Add(1)
-	s.running.Add(1)
-}
+func (s *callShard) start() { s.invocations.Add(1) }
 
 // end counts the end of an invocation that ran d.
 func (s *callShard) end(d time.Duration) {
@@ -54,7 +53,6 @@ func (s *callShard) end(d time.Duration) {
 	}
 	s.counts[i].Add(1)
 	s.sumNanos.Add(uint64(max(d, 0)))
-	s.running.Add(-1)
 }
 
 // fnCalls are the shards of every function of one name; they outlive config
@@ -130,15 +128,15 @@ func (c *fnCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Unlock()
 	for i, fc := range calls {
 		var invocations, count, sum uint64
-		var running int64
 		var counts [len(fnDurationBuckets) + 1]uint64
 		for _, s := range fc.shards {
-			invocations += s.invocations.Load()
-			running += s.running.Load()
+			// Durations before invocations: a call timed by now was
+			// counted as started before, so running is never negative.
 			sum += s.sumNanos.Load()
 			for j := range s.counts {
 				counts[j] += s.counts[j].Load()
 			}
+			invocations += s.invocations.Load()
 		}
 		buckets := make(map[float64]uint64, len(fnDurationBuckets))
 		for j, b := range fnDurationBuckets {
@@ -146,8 +144,9 @@ func (c *fnCollector) Collect(ch chan<- prometheus.Metric) {
 			buckets[b] = count
 		}
 		count += counts[len(fnDurationBuckets)]
+		running := invocations - min(count, invocations)
 		ch <- prometheus.MustNewConstMetric(c.invocations, prometheus.CounterValue, float64(invocations), names[i])
 		ch <- prometheus.MustNewConstHistogram(c.duration, count, float64(sum)/1e9, buckets, names[i])
-		ch <- prometheus.MustNewConstMetric(c.concurrent, prometheus.GaugeValue, float64(max(running, 0)), names[i])
+		ch <- prometheus.MustNewConstMetric(c.concurrent, prometheus.GaugeValue, float64(running), names[i])
 	}
 }
