@@ -159,6 +159,7 @@ function "todo" {
   env      = { APP_NAME = "todo" } # os.Getenv inside the function
   min_warm = 1                     # instances created at load: no cold start
   # concurrency = 8                # reserved concurrency; excess waits queue_timeout, then 429
+  # idle_timeout = "5m"            # instances above min_warm idle this long are closed
 
   limits {
     memory  = "64MiB"

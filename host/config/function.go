@@ -16,6 +16,7 @@ const (
 	DefaultFunctionTimeout      = 3 * time.Second
 	DefaultFunctionQueueTimeout = 100 * time.Millisecond
 	DefaultFunctionMinWarm      = 1
+	DefaultFunctionIdleTimeout  = 5 * time.Minute
 )
 
 // Function is a Wasm function backend declared in HCL: a module exporting
@@ -41,6 +42,10 @@ type Function struct {
 	QueueTimeout time.Duration
 	// MinWarm instances are created when the config loads (default 1).
 	MinWarm int
+	// IdleTimeout closes an instance above MinWarm that served no call for
+	// this long (default 5m), so a burst does not keep its instances' memory
+	// forever; 0 keeps every instance.
+	IdleTimeout time.Duration
 	// SoftTimeout (HCL strict_timeout = false) never cuts a call short: a
 	// call past its Timeout gets its 504 only once it returns, and an
 	// endless loop holds an instance and a CPU forever. It is no faster than
@@ -57,7 +62,7 @@ func (d *decoder) function(b *hcl.Block, i int) *Function {
 	content, diags := b.Body.Content(&hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
 			{Name: "source", Required: true}, {Name: "config"}, {Name: "env"},
-			{Name: "concurrency"}, {Name: "queue_timeout"}, {Name: "min_warm"}, {Name: "strict_timeout"},
+			{Name: "concurrency"}, {Name: "queue_timeout"}, {Name: "min_warm"}, {Name: "idle_timeout"}, {Name: "strict_timeout"},
 		},
 		Blocks: []hcl.BlockHeaderSchema{{Type: "limits"}},
 	})
@@ -72,6 +77,7 @@ func (d *decoder) function(b *hcl.Block, i int) *Function {
 		Timeout:      DefaultFunctionTimeout,
 		QueueTimeout: DefaultFunctionQueueTimeout,
 		MinWarm:      DefaultFunctionMinWarm,
+		IdleTimeout:  DefaultFunctionIdleTimeout,
 		Range:        b.DefRange,
 	}
 	if at := a["source"]; at != nil {
@@ -97,6 +103,9 @@ func (d *decoder) function(b *hcl.Block, i int) *Function {
 	d.number(a["min_warm"], ptr+"/min_warm", 0, &f.MinWarm)
 	if at := a["queue_timeout"]; at != nil {
 		d.duration(at, ptr+"/queue_timeout", &f.QueueTimeout)
+	}
+	if at := a["idle_timeout"]; at != nil {
+		d.duration(at, ptr+"/idle_timeout", &f.IdleTimeout)
 	}
 	if f.Concurrency > 0 && f.MinWarm > f.Concurrency {
 		d.errorf(a["min_warm"].Expr.Range(), "Invalid min_warm",
@@ -145,7 +154,7 @@ func (g *Gateway) addFunctionDoc(doc map[string]any) {
 		fns[i] = map[string]any{
 			"name": f.Name, "source": f.Source, "config": cfg, "env": stringMapDoc(f.Env),
 			"memory_bytes": f.MemoryBytes, "timeout": dur(f.Timeout), "concurrency": f.Concurrency,
-			"queue_timeout": dur(f.QueueTimeout), "min_warm": f.MinWarm, "strict_timeout": !f.SoftTimeout,
+			"queue_timeout": dur(f.QueueTimeout), "min_warm": f.MinWarm, "idle_timeout": dur(f.IdleTimeout), "strict_timeout": !f.SoftTimeout,
 		}
 	}
 	doc["functions"] = fns

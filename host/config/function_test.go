@@ -28,6 +28,7 @@ func TestLoadFunctions(t *testing.T) {
 	assert.Equal(t, 4, f.Concurrency)
 	assert.Equal(t, 250*time.Millisecond, f.QueueTimeout)
 	assert.Equal(t, 2, f.MinWarm)
+	assert.Equal(t, 90*time.Second, f.IdleTimeout)
 	assert.True(t, f.SoftTimeout)
 	assert.Equal(t, uint64(16<<20), f.MemoryBytes)
 	assert.Equal(t, time.Second, f.Timeout)
@@ -36,7 +37,7 @@ func TestLoadFunctions(t *testing.T) {
 	assert.Equal(t, &Function{
 		Name: "defaults", Source: d.Source, ConfigJSON: []byte("{}"), Sensitive: []string{}, Env: map[string]string{},
 		MemoryBytes: DefaultFunctionMemory, Timeout: DefaultFunctionTimeout, QueueTimeout: DefaultFunctionQueueTimeout,
-		MinWarm: DefaultFunctionMinWarm, Range: d.Range,
+		MinWarm: DefaultFunctionMinWarm, IdleTimeout: DefaultFunctionIdleTimeout, Range: d.Range,
 	}, d)
 
 	byKey := map[string]*Route{}
@@ -64,6 +65,8 @@ func TestFunctionRedactedJSON(t *testing.T) {
 		"/functions/0/env/TABLE":      "orders",
 		"/functions/0/strict_timeout": false,
 		"/functions/0/queue_timeout":  "250ms",
+		"/functions/0/idle_timeout":   "1m30s",
+		"/functions/1/idle_timeout":   "5m0s",
 		"/functions/1/strict_timeout": true,
 		"/routes/0/function":          "orders",
 		"/routes/1/function":          "defaults",

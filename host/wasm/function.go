@@ -60,9 +60,10 @@ type Function struct {
 
 // fnInstance is an instance with its handle_event export resolved once.
 type fnInstance struct {
-	in     *instance
-	handle api.Function
-	calls  *callShard // where its calls are counted; nil without metrics
+	in        *instance
+	handle    api.Function
+	calls     *callShard // where its calls are counted; nil without metrics
+	idleSince time.Time  // when it last went back to the pool
 }
 
 // invocation is the per-call state the event host functions reach via ctx.
@@ -224,9 +225,58 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 			<-f.sem
 			return f, err
 		}
+		fi.idleSince = time.Now()
 		f.idle <- fi
 	}
+	if cfg.IdleTimeout > 0 {
+		go f.reapIdle(min(max(cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second))
+	}
 	return f, nil
+}
+
+// reapIdle closes, every interval until the function is closed, the idle
+// instances above min_warm that served no call for the idle timeout, so
+// that the instances of a burst give their memory back.
+func (f *Function) reapIdle(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.p.closed:
+			return
+		case now := <-t.C:
+			f.closeIdle(now)
+		}
+	}
+}
+
+// closeIdle looks at each idle instance once and closes those idle for the
+// idle timeout while more than min_warm instances live.
+func (f *Function) closeIdle(now time.Time) {
+	ctx := context.Background()
+	for range len(f.idle) {
+		var fi *fnInstance
+		select {
+		case fi = <-f.idle:
+		default:
+			return // calls took the rest
+		}
+		if len(f.sem) > f.cfg.MinWarm && now.Sub(fi.idleSince) >= f.cfg.IdleTimeout {
+			_ = fi.in.mod.Close(ctx)
+			fi.in.mod = nil
+			<-f.sem
+			f.p.h.logger.Debug("function instance closed after idling", "function", f.cfg.Name, "idle", now.Sub(fi.idleSince).Round(time.Millisecond), "live", len(f.sem))
+			continue
+		}
+		select {
+		case <-f.p.closed:
+			_ = fi.in.mod.Close(ctx)
+			fi.in.mod = nil
+			<-f.sem
+		default:
+			f.idle <- fi // back at the end: each is looked at once per pass
+		}
+	}
 }
 
 // validateFunction checks a compiled module against the function ABI.
@@ -355,8 +405,9 @@ func (f *Function) acquire(ctx context.Context) (*fnInstance, error) {
 	}
 }
 
-// release pools a healthy instance or frees the slot of a discarded one.
-func (f *Function) release(ctx context.Context, fi *fnInstance) {
+// release pools a healthy instance, idle since now, or frees the slot of a
+// discarded one.
+func (f *Function) release(ctx context.Context, fi *fnInstance, now time.Time) {
 	in := fi.in
 	in.ex = nil
 	in.callStatus = 0
@@ -372,6 +423,7 @@ func (f *Function) release(ctx context.Context, fi *fnInstance) {
 		in.mod = nil
 		<-f.sem
 	default:
+		fi.idleSince = now
 		f.idle <- fi
 	}
 }
@@ -422,11 +474,11 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	}()
 	if err != nil {
 		err = f.fault(ctx, ex, in, cause, err)
-		f.release(ctx, fi)
+		f.release(ctx, fi, start.Add(elapsed))
 		return nil, err
 	}
 	rc := api.DecodeI32(in.stack[0])
-	f.release(ctx, fi)
+	f.release(ctx, fi, start.Add(elapsed))
 	if rc != 0 {
 		err := fmt.Errorf("function %q: %s returned %d: %w", f.cfg.Name, abi.ExportHandleEvent, rc, ErrFailed)
 		f.logError(ctx, ex, "function returned an error", "error", err)

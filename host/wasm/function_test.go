@@ -360,6 +360,44 @@ func TestFunctionQueuedCallRuns(t *testing.T) {
 	assert.Equal(t, 0.0, e.counter(t, "gateway_function_cold_starts_total", "queued"))
 }
 
+// TestFunctionIdleInstancesClosed: the instances a burst created are closed
+// once idle for idle_timeout, down to min_warm and no further, and the
+// function keeps serving from the warm ones.
+func TestFunctionIdleInstancesClosed(t *testing.T) {
+	caller := blockingCaller{entered: make(chan struct{}, 4), release: make(chan struct{})}
+	e := newFnEnv(t, caller)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("bursty", goFunction(t), func(c *config.Function) {
+		c.Concurrency, c.MinWarm, c.IdleTimeout = 4, 2, 100*time.Millisecond
+	}))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.Invoke(t.Context(), event("/call", ""), nil)
+			assert.NoError(t, err)
+		}()
+	}
+	for range 4 {
+		<-caller.entered
+	}
+	assert.Equal(t, 4, f.Live(), "the burst runs on four instances")
+	close(caller.release)
+	wg.Wait()
+
+	require.Eventually(t, func() bool { return f.Live() == 2 }, 10*time.Second, 10*time.Millisecond,
+		"idle instances above min_warm are closed")
+	time.Sleep(300 * time.Millisecond) // three idle timeouts more
+	assert.Equal(t, 2, f.Live(), "min_warm instances stay")
+	assert.Equal(t, 2, f.Idle())
+	resp, err := f.Invoke(t.Context(), event("/echo", ""), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 2.0, e.counter(t, "gateway_function_cold_starts_total", "bursty"), "the burst's two extra instances were the only cold starts")
+	assert.Contains(t, e.logs.String(), "function instance closed after idling")
+}
+
 // TestFunctionCallMetrics: invocations, their duration and concurrency are
 // counted per instance and added up at scrape; a function loaded again
 // under the same name (a config reload) goes on from the old counts.

@@ -6,6 +6,7 @@ function "bad" {
   source        = "../plugins/auth.wasm"
   concurrency   = 0
   queue_timeout = "soon"
+  idle_timeout  = "-1m"
   env           = { "A=B" = "x" }
 }
 

@@ -5,6 +5,7 @@ function "orders" {
   concurrency    = 4
   queue_timeout  = "250ms"
   min_warm       = 2
+  idle_timeout   = "90s"
   strict_timeout = false
   limits {
     memory  = "16MiB"
