@@ -94,11 +94,14 @@ bench: build
 		--target fn=builtin:function.hcl:/hello \
 		--target fn-soft=builtin:function.hcl:/hello-soft \
 		--target fn-mock=builtin:function.hcl:/mock \
+		--target auth-plain=builtin:auth.hcl:/plain \
 		--target key-auth=builtin:auth.hcl:'/key?api_key=bench-key' \
 		--target jwt-rs256=builtin:auth.hcl:"/jwt?access_token=$$(cat cmd/loadbench/testdata/auth.token)" \
 		--target validation-plain=builtin:validation.hcl:/plain/7 \
 		--target validated=builtin:validation.hcl:/validated/7 \
 		--body validation-plain=builtin:order2k.json --body validated=builtin:order2k.json \
+		--compare plugins-3/proxy --compare fn/fn-mock --compare key-auth/auth-plain \
+		--compare jwt-rs256/auth-plain --compare validated/validation-plain \
 		--idle 10000 $(BENCH_ARGS)
 	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsidle --gateway $(BIN)/gateway --conns $(WS_IDLE_CONNS)
 	FUNCTIONS_DIR=$(CURDIR)/$(FUNCTIONS) $(GO) run ./cmd/loadbench wsrtt --gateway $(BIN)/gateway $(WS_RTT_ARGS)

@@ -25,6 +25,20 @@ type report struct {
 	Targets   []targetReport `json:"targets"`
 	// Idle maps a server process name to its idle-connection cost (--idle).
 	Idle map[string]*idleResult `json:"idle,omitempty"`
+	// Comparisons are the --compare pairs.
+	Comparisons []comparison `json:"comparisons,omitempty"`
+}
+
+// comparison is target A's req/s relative to target B's (--compare A/B).
+type comparison struct {
+	A string `json:"a"`
+	B string `json:"b"`
+	// Ratio is the ratio of the two targets' median req/s, as the table's.
+	Ratio float64 `json:"ratio_of_medians"`
+	// Rounds are A's req/s over B's in each round; RoundsMedian is their
+	// median, which a drift of the machine's speed during the run moves less.
+	Rounds       []float64 `json:"round_ratios"`
+	RoundsMedian float64   `json:"round_ratio_median"`
 }
 
 // targetReport summarises every round of one target.
@@ -123,7 +137,37 @@ func buildReport(o *runOptions, generator string, live []*liveTarget) *report {
 			t.P99Ratio = t.P99Ms / bare.P99Ms
 		}
 	}
+	for _, pair := range o.Compare {
+		if c, ok := compareTargets(rep.Targets, pair); ok {
+			rep.Comparisons = append(rep.Comparisons, c)
+		}
+	}
 	return rep
+}
+
+// compareTargets compares two measured targets; ok is false when either
+// was not measured (it failed to start).
+func compareTargets(targets []targetReport, pair comparePair) (c comparison, ok bool) {
+	var a, b *targetReport
+	for i := range targets {
+		switch targets[i].Name {
+		case pair.A:
+			a = &targets[i]
+		case pair.B:
+			b = &targets[i]
+		}
+	}
+	if a == nil || b == nil || b.RPS <= 0 {
+		return c, false
+	}
+	c = comparison{A: a.Name, B: b.Name, Ratio: a.RPS / b.RPS}
+	for r := range min(len(a.RoundsRPS), len(b.RoundsRPS)) {
+		if b.RoundsRPS[r] > 0 {
+			c.Rounds = append(c.Rounds, a.RoundsRPS[r]/b.RoundsRPS[r])
+		}
+	}
+	c.RoundsMedian = median(c.Rounds)
+	return c, true
 }
 
 // fmtDur prints a latency with three significant digits.
@@ -162,6 +206,17 @@ func writeMarkdown(w io.Writer, rep *report) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s.\n", strings.Join(notes, "; "))
+	if len(rep.Comparisons) > 0 {
+		fmt.Fprintln(w, "\n| comparison | ratio of medians | median of round ratios | round ratios |")
+		fmt.Fprintln(w, "|---|--:|--:|---|")
+		for _, c := range rep.Comparisons {
+			rounds := make([]string, len(c.Rounds))
+			for i, r := range c.Rounds {
+				rounds[i] = fmt.Sprintf("%.3f", r)
+			}
+			fmt.Fprintf(w, "| %s / %s | %.3fx | %.3fx | %s |\n", c.A, c.B, c.Ratio, c.RoundsMedian, strings.Join(rounds, " "))
+		}
+	}
 	if len(rep.Idle) > 0 {
 		fmt.Fprintln(w, "\n| server | idle conns | failed | VmRSS before | VmRSS after | RSS per conn |")
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")

@@ -50,7 +50,12 @@ type runOptions struct {
 	// Bodies maps a target name (a gateway target, direct or bareproxy) to the
 	// body it POSTs; a target without one sends GET.
 	Bodies map[string]bodyFile
+	// Compare lists target pairs whose req/s ratio is reported round by round.
+	Compare []comparePair
 }
+
+// comparePair is one --compare A/B.
+type comparePair struct{ A, B string }
 
 // targetList collects a repeatable flag (--target, --body).
 type targetList []string
@@ -82,6 +87,10 @@ builtin:NAME for cmd/loadbench/testdata/NAME, e.g.
 ` + "--body validated=builtin:order2k.json" + ` (a 2 KiB order). The name is a --target
 name, direct or bareproxy.
 
+--compare A/B reports A's req/s relative to B's: the ratio of their medians
+and, because rounds are interleaved, the ratio within each round, whose
+median moves less when the machine's speed drifts during the run.
+
 flags:
 `
 
@@ -89,7 +98,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &runOptions{}
-	var targets, bodies targetList
+	var targets, bodies, compares targetList
 	fs.StringVar(&o.Gateway, "gateway", "", "path of the gateway binary; without it only direct and bareproxy are measured")
 	fs.Var(&targets, "target", "gateway target name=template.hcl[:/path] (repeatable; path defaults to /)")
 	fs.Var(&bodies, "body", "name=FILE: target name POSTs FILE (or builtin:NAME from testdata) as application/json (repeatable)")
@@ -103,6 +112,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.IntVar(&o.WrkThreads, "wrk-threads", runtime.NumCPU(), "wrk threads (-t)")
 	fs.IntVar(&o.Idle, "idle", 0, "after the load, open this many idle keep-alive connections to bareproxy and each gateway and report RSS per connection")
 	fs.StringVar(&o.JSONPath, "json", "", "also write the results as JSON to this file")
+	fs.Var(&compares, "compare", "A/B: report target A's req/s relative to target B's, round by round (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fs.PrintDefaults()
@@ -144,6 +154,13 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	var err error
 	if o.Bodies, err = parseBodies(bodies, names); err != nil {
 		return nil, err
+	}
+	for _, c := range compares {
+		a, b, ok := strings.Cut(c, "/")
+		if !ok || !slices.Contains(names, a) || !slices.Contains(names, b) || a == b {
+			return nil, fmt.Errorf("--compare %q: want A/B, two different target names among %s", c, strings.Join(names, ", "))
+		}
+		o.Compare = append(o.Compare, comparePair{A: a, B: b})
 	}
 	return o, nil
 }

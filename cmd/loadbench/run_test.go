@@ -41,6 +41,7 @@ func TestRunBench(t *testing.T) {
 		// The stand-in gateway answers 400 unless it gets a POST of this body.
 		"--target", "validated=builtin:validation.hcl:/validated/7", "--body", "validated=builtin:order2k.json",
 		"--body", "direct=builtin:order2k.json",
+		"--compare", "gateway-mock/gateway-proxy",
 	}, &stderr)
 	require.NoError(t, err)
 	require.NoError(t, runBench(t.Context(), o, &stdout, &stderr), stderr.String())
@@ -55,6 +56,8 @@ func TestRunBench(t *testing.T) {
 	assert.Contains(t, out, "| gateway-2 | 50 | 0 |", "idle connections POST the body too")
 	assert.Contains(t, out, "direct POSTs builtin:order2k.json (1954 bytes); validated POSTs builtin:order2k.json (1954 bytes).")
 	assert.Equal(t, 2, strings.Count(stderr.String(), "round 2 gateway-"), stderr.String())
+	assert.Contains(t, out, "| comparison | ratio of medians | median of round ratios | round ratios |")
+	assert.Contains(t, out, "| gateway-mock / gateway-proxy | ")
 
 	b, err := os.ReadFile(jsonPath)
 	require.NoError(t, err)
@@ -77,6 +80,16 @@ func TestRunBench(t *testing.T) {
 	for i, exp := range []string{"builtin:order2k.json", "", "", "", "builtin:order2k.json"} {
 		assert.Equal(t, exp, rep.Targets[i].Body, rep.Targets[i].Name)
 	}
+	require.Len(t, rep.Comparisons, 1)
+	c := rep.Comparisons[0]
+	assert.Equal(t, "gateway-mock", c.A)
+	assert.Equal(t, "gateway-proxy", c.B)
+	assert.InDelta(t, rep.Targets[3].RPS/rep.Targets[2].RPS, c.Ratio, 1e-9)
+	require.Len(t, c.Rounds, 2)
+	for r := range 2 {
+		assert.InDelta(t, rep.Targets[3].RoundsRPS[r]/rep.Targets[2].RoundsRPS[r], c.Rounds[r], 1e-9, "round %d", r)
+	}
+	assert.InDelta(t, (c.Rounds[0]+c.Rounds[1])/2, c.RoundsMedian, 1e-9)
 	require.Contains(t, rep.Idle, "gateway-1")
 	assert.Equal(t, 50, rep.Idle["gateway-1"].Conns)
 
@@ -167,6 +180,23 @@ func TestParseRunFlags(t *testing.T) {
 				}, o.Bodies)
 				require.Len(t, o.Targets, 2)
 			},
+		},
+		{
+			name: "comparisons",
+			in:   append(slices.Clone(twoTargets), "--compare", "v/p", "--compare", "p/bareproxy"),
+			check: func(t *testing.T, o *runOptions) {
+				assert.Equal(t, []comparePair{{A: "v", B: "p"}, {A: "p", B: "bareproxy"}}, o.Compare)
+			},
+		},
+		{
+			name:   "a comparison of an unknown target",
+			in:     append(slices.Clone(twoTargets), "--compare", "v/nope"),
+			expErr: `--compare "v/nope": want A/B, two different target names among direct, bareproxy, v, p`,
+		},
+		{
+			name:   "a comparison without a slash",
+			in:     append(slices.Clone(twoTargets), "--compare", "v"),
+			expErr: `--compare "v": want A/B, two different target names among direct, bareproxy, v, p`,
 		},
 		{
 			name: "no body, no POST",
