@@ -214,6 +214,7 @@ func TestFunctionFailures(t *testing.T) {
 	assert.GreaterOrEqual(t, metricValue(t, metrics, `gateway_function_invocations_total{function="probe"}`), 8.0)
 	assert.Contains(t, metrics, `gateway_function_duration_seconds_bucket{function="probe"`)
 	assert.Contains(t, metrics, `gateway_function_concurrent_executions{function="probe"} 0`)
+	assert.GreaterOrEqual(t, metricValue(t, metrics, `gateway_function_instances{function="probe"}`), 1.0, "min_warm stays live")
 }
 
 func TestFunctionConcurrencyLimit(t *testing.T) {

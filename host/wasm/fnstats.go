@@ -60,6 +60,34 @@ func (s *callShard) end(d time.Duration) {
 type fnCalls struct {
 	shards []*callShard
 	next   atomic.Uint32
+
+	mu  sync.Mutex
+	fns map[*Function]struct{} // loaded and not closed, for their instance counts
+}
+
+// track adds f to the functions whose instances are counted.
+func (c *fnCalls) track(f *Function) {
+	c.mu.Lock()
+	c.fns[f] = struct{}{}
+	c.mu.Unlock()
+}
+
+// untrack removes a closed f.
+func (c *fnCalls) untrack(f *Function) {
+	c.mu.Lock()
+	delete(c.fns, f)
+	c.mu.Unlock()
+}
+
+// live is the number of live instances of the tracked functions.
+func (c *fnCalls) live() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for f := range c.fns {
+		n += f.Live()
+	}
+	return n
 }
 
 // shard returns the shard for a new instance: shards go round, so instances
@@ -70,9 +98,10 @@ func (c *fnCalls) shard() *callShard {
 
 // fnCollector exports the call shards of a Host's functions as
 // gateway_function_invocations_total, gateway_function_duration_seconds and
-// gateway_function_concurrent_executions.
+// gateway_function_concurrent_executions, and their live instances as
+// gateway_function_instances.
 type fnCollector struct {
-	invocations, duration, concurrent *prometheus.Desc
+	invocations, duration, concurrent, instances *prometheus.Desc
 
 	mu     sync.Mutex
 	byName map[string]*fnCalls
@@ -84,6 +113,7 @@ func newFnCollector() *fnCollector {
 		invocations: prometheus.NewDesc("gateway_function_invocations_total", "Function invocations started, by function.", fn, nil),
 		duration:    prometheus.NewDesc("gateway_function_duration_seconds", "Function invocation time inside the module, by function.", fn, nil),
 		concurrent:  prometheus.NewDesc("gateway_function_concurrent_executions", "Invocations running now, by function.", fn, nil),
+		instances:   prometheus.NewDesc("gateway_function_instances", "Live instances, idle or running, by function: min_warm and up after cold starts, down again after idle_timeout.", fn, nil),
 		byName:      make(map[string]*fnCalls),
 	}
 }
@@ -95,7 +125,7 @@ func (c *fnCollector) calls(name string, shards int) *fnCalls {
 	defer c.mu.Unlock()
 	fc, ok := c.byName[name]
 	if !ok {
-		fc = &fnCalls{shards: make([]*callShard, max(shards, 1))}
+		fc = &fnCalls{shards: make([]*callShard, max(shards, 1)), fns: make(map[*Function]struct{})}
 		for i := range fc.shards {
 			fc.shards[i] = new(callShard)
 		}
@@ -109,6 +139,7 @@ func (c *fnCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.invocations
 	ch <- c.duration
 	ch <- c.concurrent
+	ch <- c.instances
 }
 
 // Collect implements prometheus.Collector: each series adds up its
@@ -148,5 +179,6 @@ func (c *fnCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.invocations, prometheus.CounterValue, float64(invocations), names[i])
 		ch <- prometheus.MustNewConstHistogram(c.duration, count, float64(sum)/1e9, buckets, names[i])
 		ch <- prometheus.MustNewConstMetric(c.concurrent, prometheus.GaugeValue, float64(running), names[i])
+		ch <- prometheus.MustNewConstMetric(c.instances, prometheus.GaugeValue, float64(fc.live()), names[i])
 	}
 }

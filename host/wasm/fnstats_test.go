@@ -66,6 +66,7 @@ func TestCallShardBuckets(t *testing.T) {
 	assert.Equal(t, map[string]float64{
 		"gateway_function_invocations_total":     4,
 		"gateway_function_concurrent_executions": 1,
+		"gateway_function_instances":             0, // no function loaded under the name
 		"count":                                  3,
 		"sum":                                    1.001001,
 		"le 0.001":                               2,

@@ -228,6 +228,9 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 		fi.idleSince = time.Now()
 		f.idle <- fi
 	}
+	if f.m.calls != nil {
+		f.m.calls.track(f)
+	}
 	if cfg.IdleTimeout > 0 {
 		go f.reapIdle(min(max(cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second))
 	}
@@ -598,6 +601,9 @@ func (f *Function) fault(ctx context.Context, ex *pipeline.Exchange, in *instanc
 func (f *Function) close(ctx context.Context) {
 	f.p.closeOnce.Do(func() {
 		close(f.p.closed)
+		if f.m.calls != nil {
+			f.m.calls.untrack(f)
+		}
 		for {
 			select {
 			case fi := <-f.idle:

@@ -383,6 +383,7 @@ func TestFunctionIdleInstancesClosed(t *testing.T) {
 		<-caller.entered
 	}
 	assert.Equal(t, 4, f.Live(), "the burst runs on four instances")
+	assert.Equal(t, 4.0, e.counter(t, "gateway_function_instances", "bursty"))
 	close(caller.release)
 	wg.Wait()
 
@@ -390,6 +391,7 @@ func TestFunctionIdleInstancesClosed(t *testing.T) {
 		"idle instances above min_warm are closed")
 	time.Sleep(300 * time.Millisecond) // three idle timeouts more
 	assert.Equal(t, 2, f.Live(), "min_warm instances stay")
+	assert.Equal(t, 2.0, e.counter(t, "gateway_function_instances", "bursty"))
 	assert.Equal(t, 2, f.Idle())
 	resp, err := f.Invoke(t.Context(), event("/echo", ""), nil)
 	require.NoError(t, err)
