@@ -400,6 +400,22 @@ func TestFunctionIdleInstancesClosed(t *testing.T) {
 	assert.Contains(t, e.logs.String(), "function instance closed after idling")
 }
 
+// TestFunctionScalesToZero: with min_warm = 0 the instance made at load is
+// closed once idle too, and the next call starts a new one.
+func TestFunctionScalesToZero(t *testing.T) {
+	e := newFnEnv(t, nil)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("zero", goFunction(t), func(c *config.Function) {
+		c.MinWarm, c.IdleTimeout = 0, 50*time.Millisecond
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.Live(), "one instance at load, to fail fast on a bad module")
+	require.Eventually(t, func() bool { return f.Live() == 0 }, 10*time.Second, 10*time.Millisecond)
+	resp, err := f.Invoke(t.Context(), event("/echo", ""), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 1.0, e.counter(t, "gateway_function_cold_starts_total", "zero"))
+}
+
 // TestFunctionCallMetrics: invocations, their duration and concurrency are
 // counted per instance and added up at scrape; a function loaded again
 // under the same name (a config reload) goes on from the old counts.
