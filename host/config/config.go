@@ -289,6 +289,9 @@ type Plugin struct {
 	MemoryBytes uint64        // memory cap; default 32 MiB
 	Timeout     time.Duration // per-phase deadline; default 50ms
 	PoolSize    int           // max pooled instances; default GOMAXPROCS*4
+	// IdleTimeout closes a pooled instance, but the last one, that served
+	// no request for this long (default 5m); 0 keeps every instance.
+	IdleTimeout time.Duration
 	OnError     OnError
 	Range       hcl.Range
 }

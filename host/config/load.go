@@ -32,6 +32,7 @@ const (
 	DefaultRequestIDHeader   = "X-Request-Id"
 	DefaultPluginMemory      = 32 << 20
 	DefaultPluginTimeout     = 50 * time.Millisecond
+	DefaultPluginIdleTimeout = 5 * time.Minute
 )
 
 // Load reads, decodes and validates the HCL config file at path. Relative paths

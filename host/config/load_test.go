@@ -133,6 +133,8 @@ func TestLoad(t *testing.T) {
 			assert.Empty(t, auth.Sensitive)
 			assert.Equal(t, OnErrorAllow, auth.OnError)
 			assert.Equal(t, 8, auth.PoolSize)
+			assert.Equal(t, 45*time.Second, auth.IdleTimeout)
+			assert.Equal(t, DefaultPluginIdleTimeout, cors.IdleTimeout)
 			assert.Equal(t, uint64(16<<20), auth.MemoryBytes)
 			assert.Equal(t, 20*time.Millisecond, auth.Timeout)
 			assert.Equal(t, "{}", string(cors.ConfigJSON))

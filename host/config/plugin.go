@@ -22,7 +22,7 @@ func (d *decoder) plugin(b *hcl.Block, i int) *Plugin {
 	ptr := "/plugins/" + strconv.Itoa(i)
 	content, diags := b.Body.Content(&hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{
-			{Name: "source", Required: true}, {Name: "config"}, {Name: "on_error"}, {Name: "pool_size"},
+			{Name: "source", Required: true}, {Name: "config"}, {Name: "on_error"}, {Name: "pool_size"}, {Name: "idle_timeout"},
 		},
 		Blocks: []hcl.BlockHeaderSchema{{Type: "limits"}},
 	})
@@ -34,6 +34,7 @@ func (d *decoder) plugin(b *hcl.Block, i int) *Plugin {
 		Sensitive:   []string{},
 		MemoryBytes: DefaultPluginMemory,
 		Timeout:     DefaultPluginTimeout,
+		IdleTimeout: DefaultPluginIdleTimeout,
 		OnError:     OnErrorDeny,
 		Range:       b.DefRange,
 	}
@@ -52,6 +53,9 @@ func (d *decoder) plugin(b *hcl.Block, i int) *Plugin {
 		p.OnError = OnError(onErr)
 	}
 	d.number(a["pool_size"], ptr+"/pool_size", 0, &p.PoolSize)
+	if at := a["idle_timeout"]; at != nil {
+		d.duration(at, ptr+"/idle_timeout", &p.IdleTimeout)
+	}
 
 	for j, lb := range content.Blocks {
 		if j > 0 {

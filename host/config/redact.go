@@ -117,7 +117,7 @@ func (g *Gateway) document() map[string]any {
 		}
 		plugins[i] = map[string]any{
 			"name": p.Name, "source": p.Source, "config": cfg, "memory_bytes": p.MemoryBytes,
-			"timeout": dur(p.Timeout), "pool_size": p.PoolSize, "on_error": string(p.OnError),
+			"timeout": dur(p.Timeout), "pool_size": p.PoolSize, "idle_timeout": dur(p.IdleTimeout), "on_error": string(p.OnError),
 		}
 	}
 	files := make([]any, len(g.Files))

@@ -196,6 +196,36 @@ func TestHostileAtRuntime(t *testing.T) {
 	}
 }
 
+// TestPoolClosesIdleInstances: the instances a burst added to a plugin's
+// pool are closed once idle for idle_timeout, down to one; an instance in
+// use is never touched, and the pool serves afterwards.
+func TestPoolClosesIdleInstances(t *testing.T) {
+	e := newEnv(t)
+	p := e.load(pluginCfg("bursty", watPlugin(t, "noop"), func(p *config.Plugin) {
+		p.PoolSize, p.IdleTimeout, p.Timeout = 4, 100*time.Millisecond, 10*time.Millisecond
+	}))
+	var held []pipeline.Instance
+	for range 4 {
+		in, err := p.Acquire(t.Context())
+		require.NoError(t, err)
+		held = append(held, in)
+	}
+	assert.Equal(t, 4, p.Live())
+	for _, in := range held[1:] {
+		in.Release(t.Context())
+	}
+	require.Eventually(t, func() bool { return p.Live() == 1 }, 10*time.Second, 10*time.Millisecond,
+		"idle instances are closed, down to one")
+	assert.Equal(t, 0, p.Idle(), "the one left is the one in use")
+	held[0].Release(t.Context())
+	time.Sleep(300 * time.Millisecond) // three idle timeouts more
+	assert.Equal(t, 1, p.Live(), "the last instance stays")
+
+	w := httptest.NewRecorder()
+	chain(p).Handle(w, request("GET", "/", "", ""), info(), echo)
+	assert.Equal(t, 200, w.Code)
+}
+
 func TestPoolWaitTimesOut(t *testing.T) {
 	e := newEnv(t)
 	p := e.load(pluginCfg("noop", watPlugin(t, "noop"), func(p *config.Plugin) { p.PoolSize = 1 }))

@@ -232,53 +232,23 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 		f.m.calls.track(f)
 	}
 	if cfg.IdleTimeout > 0 {
-		go f.reapIdle(min(max(cfg.IdleTimeout/4, 10*time.Millisecond), 30*time.Second))
+		go reapEvery(f.p.closed, reapInterval(cfg.IdleTimeout), f.closeIdle)
 	}
 	return f, nil
 }
 
-// reapIdle closes, every interval until the function is closed, the idle
-// instances above min_warm that served no call for the idle timeout, so
-// that the instances of a burst give their memory back.
-func (f *Function) reapIdle(interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-f.p.closed:
-			return
-		case now := <-t.C:
-			f.closeIdle(now)
-		}
-	}
-}
-
-// closeIdle looks at each idle instance once and closes those idle for the
-// idle timeout while more than min_warm instances live.
+// closeIdle closes the idle instances above min_warm that served no call
+// for the idle timeout, so that the instances of a burst give their memory
+// back.
 func (f *Function) closeIdle(now time.Time) {
-	ctx := context.Background()
-	for range len(f.idle) {
-		var fi *fnInstance
-		select {
-		case fi = <-f.idle:
-		default:
-			return // calls took the rest
-		}
-		if len(f.sem) > f.cfg.MinWarm && now.Sub(fi.idleSince) >= f.cfg.IdleTimeout {
-			_ = fi.in.mod.Close(ctx)
+	n := closeIdle(f.idle, f.sem, f.p.closed, f.cfg.MinWarm, f.cfg.IdleTimeout, now,
+		func(fi *fnInstance) time.Time { return fi.idleSince },
+		func(fi *fnInstance) {
+			_ = fi.in.mod.Close(context.Background())
 			fi.in.mod = nil
-			<-f.sem
-			f.p.h.logger.Debug("function instance closed after idling", "function", f.cfg.Name, "idle", now.Sub(fi.idleSince).Round(time.Millisecond), "live", len(f.sem))
-			continue
-		}
-		select {
-		case <-f.p.closed:
-			_ = fi.in.mod.Close(ctx)
-			fi.in.mod = nil
-			<-f.sem
-		default:
-			f.idle <- fi // back at the end: each is looked at once per pass
-		}
+		})
+	if n > 0 {
+		f.p.h.logger.Debug("function instances closed after idling", "function", f.cfg.Name, "closed", n, "live", len(f.sem))
 	}
 }
 

@@ -397,7 +397,7 @@ func TestFunctionIdleInstancesClosed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, 2.0, e.counter(t, "gateway_function_cold_starts_total", "bursty"), "the burst's two extra instances were the only cold starts")
-	assert.Contains(t, e.logs.String(), "function instance closed after idling")
+	assert.Contains(t, e.logs.String(), "function instances closed after idling")
 }
 
 // TestFunctionScalesToZero: with min_warm = 0 the instance made at load is

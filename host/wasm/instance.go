@@ -43,6 +43,9 @@ type instance struct {
 	// shares with the call in progress.
 	timer *time.Timer
 	timed timed
+	// lastCall is when the last call through callFor began: a pooled
+	// plugin instance idle since then for its idle_timeout is closed.
+	lastCall time.Time
 
 	// Configure-time state.
 	configuring bool
@@ -92,7 +95,7 @@ func (in *instance) trap(fn, format string, args ...any) {
 // instantiate creates an instance under the host's instantiation deadline,
 // running _initialize and on_configure.
 func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
-	in := &instance{p: p, phaseMask: ^uint32(0), callHeader: make(http.Header)}
+	in := &instance{p: p, phaseMask: ^uint32(0), callHeader: make(http.Header), lastCall: time.Now()}
 	ctx, cancel := context.WithTimeout(ctx, p.h.opts.InstantiateTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, instanceKey{}, in)

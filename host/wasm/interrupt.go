@@ -208,6 +208,7 @@ type timed struct {
 // measured), so they get one.
 func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64, timeout time.Duration) (err, cause error) {
 	if in.flag == nil || timeout <= 0 {
+		in.lastCall = time.Now()
 		callCtx, cancel := ctx, context.CancelFunc(nil)
 		if timeout > 0 {
 			callCtx, cancel = context.WithTimeout(ctx, timeout)
@@ -224,6 +225,7 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 	}
 	t := &in.timed
 	now := time.Now()
+	in.lastCall = now
 	t.mu.Lock() // held while arming: tick reads in.timer
 	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, now.Add(timeout), ctx, false, false
 	first := min(timeout, watchEvery)

@@ -178,7 +178,25 @@ func (h *Host) load(ctx context.Context, cfg *config.Plugin) (*Plugin, error) {
 		}
 	}
 	p.idle <- in
+	if cfg.IdleTimeout > 0 {
+		go reapEvery(p.closed, reapInterval(cfg.IdleTimeout), p.closeIdle)
+	}
 	return p, nil
+}
+
+// closeIdle closes the pooled instances, but the last one, that served no
+// request for the idle timeout. A call began at lastCall and lasted at most
+// the plugin's timeout, so the instance has been idle since then at least.
+func (p *Plugin) closeIdle(now time.Time) {
+	n := closeIdle(p.idle, p.sem, p.closed, 1, p.cfg.IdleTimeout, now,
+		func(in *instance) time.Time { return in.lastCall.Add(p.timeout) },
+		func(in *instance) {
+			_ = in.mod.Close(context.Background())
+			in.mod = nil
+		})
+	if n > 0 {
+		p.h.logger.Debug("plugin instances closed after idling", "plugin", p.name, "closed", n, "live", len(p.sem))
+	}
 }
 
 // sig is a wasm function signature.

@@ -135,6 +135,7 @@ plugin "auth" {
   config    = { issuer = upper("x"), keys = [1, 2], nested = { deep = true } }
   on_error  = "allow"
   pool_size = 8
+  idle_timeout = "45s"
   limits {
     memory  = "16MiB"
     timeout = "20ms"
