@@ -60,10 +60,9 @@ type Function struct {
 
 // fnInstance is an instance with its handle_event export resolved once.
 type fnInstance struct {
-	in        *instance
-	handle    api.Function
-	calls     *callShard // where its calls are counted; nil without metrics
-	idleSince time.Time  // when it last went back to the pool
+	in     *instance
+	handle api.Function
+	calls  *callShard // where its calls are counted; nil without metrics
 }
 
 // invocation is the per-call state the event host functions reach via ctx.
@@ -225,7 +224,6 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 			<-f.sem
 			return f, err
 		}
-		fi.idleSince = time.Now()
 		f.idle <- fi
 	}
 	if f.m.calls != nil {
@@ -239,10 +237,12 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 
 // closeIdle closes the idle instances above min_warm that served no call
 // for the idle timeout, so that the instances of a burst give their memory
-// back.
+// back. Like a plugin instance's, an instance's idle time runs from the
+// start of its last call plus the timeout, the latest that call can have
+// ended and still left the instance pooled.
 func (f *Function) closeIdle(now time.Time) {
 	n := closeIdle(f.idle, f.sem, f.p.closed, f.cfg.MinWarm, f.cfg.IdleTimeout, now,
-		func(fi *fnInstance) time.Time { return fi.idleSince },
+		func(fi *fnInstance) time.Time { return fi.in.lastCall.Add(f.timeout) },
 		func(fi *fnInstance) {
 			_ = fi.in.mod.Close(context.Background())
 			fi.in.mod = nil
@@ -378,9 +378,8 @@ func (f *Function) acquire(ctx context.Context) (*fnInstance, error) {
 	}
 }
 
-// release pools a healthy instance, idle since now, or frees the slot of a
-// discarded one.
-func (f *Function) release(ctx context.Context, fi *fnInstance, now time.Time) {
+// release pools a healthy instance or frees the slot of a discarded one.
+func (f *Function) release(ctx context.Context, fi *fnInstance) {
 	in := fi.in
 	in.ex = nil
 	in.callStatus = 0
@@ -396,7 +395,6 @@ func (f *Function) release(ctx context.Context, fi *fnInstance, now time.Time) {
 		in.mod = nil
 		<-f.sem
 	default:
-		fi.idleSince = now
 		f.idle <- fi
 	}
 }
@@ -447,11 +445,11 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	}()
 	if err != nil {
 		err = f.fault(ctx, ex, in, cause, err)
-		f.release(ctx, fi, start.Add(elapsed))
+		f.release(ctx, fi)
 		return nil, err
 	}
 	rc := api.DecodeI32(in.stack[0])
-	f.release(ctx, fi, start.Add(elapsed))
+	f.release(ctx, fi)
 	if rc != 0 {
 		err := fmt.Errorf("function %q: %s returned %d: %w", f.cfg.Name, abi.ExportHandleEvent, rc, ErrFailed)
 		f.logError(ctx, ex, "function returned an error", "error", err)

@@ -44,7 +44,8 @@ type instance struct {
 	timer *time.Timer
 	timed timed
 	// lastCall is when the last call through callFor began: a pooled
-	// plugin instance idle since then for its idle_timeout is closed.
+	// instance (plugin or function) idle for its idle_timeout after that
+	// call's latest end, lastCall plus the timeout, is closed (reap.go).
 	lastCall time.Time
 
 	// Configure-time state.
