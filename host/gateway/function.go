@@ -81,6 +81,7 @@ func (st *reqState) serveFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	st.fnEx = pipeline.Exchange{Request: r, Info: &st.info, Header: w.Header()}
 	resp, err := rt.fn.Invoke(r.Context(), *event, &st.fnEx)
+	st.fnEx = pipeline.Exchange{} // the pool must not keep r
 	putEventBuf(event)
 	if err != nil {
 		st.ex.Err = err

@@ -39,7 +39,8 @@ type reqState struct {
 	pparams     []pipeline.Param
 
 	// A function route's event and the exchange its host functions see,
-	// kept here so that they cost no allocation per request.
+	// kept here so that they cost no allocation per request. serveFunction
+	// zeroes both once used, so other routes never pay for them.
 	fnEvent abi.FunctionEvent
 	fnEx    pipeline.Exchange
 }
@@ -260,7 +261,6 @@ func (st *reqState) release() {
 	st.gen, st.rt = nil, nil
 	st.info = pipeline.Request{}
 	clear(st.pparams)
-	st.fnEvent, st.fnEx = abi.FunctionEvent{}, pipeline.Exchange{}
 	statePool.Put(st)
 }
 
