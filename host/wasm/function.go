@@ -428,7 +428,7 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	in.ex, in.misuse, in.inv = ex, nil, inv
 	in.stack[0] = api.EncodeI32(int32(len(event)))
 	start := time.Now()
-	err, cause := in.callFor(context.WithValue(ctx, instanceKey{}, in), fi.handle, in.stack[:], f.timeout)
+	err, cause := in.callFor(ctx, fi.handle, in.stack[:], f.timeout)
 	elapsed := time.Since(start)
 	in.inv = nil
 	if err == nil && f.cfg.SoftTimeout && elapsed > f.timeout {

@@ -276,6 +276,9 @@ func instantiateHostModule(ctx context.Context, r wazero.Runtime) error {
 				if in == nil {
 					panic(fmt.Errorf("%s.%s called outside a gateway plugin call", abi.HostModule, hf.name))
 				}
+				if in.callCtx != nil { // a call timed by the instance (callFor)
+					ctx = in.callCtx
+				}
 				hf.fn(ctx, in, stack)
 			}), hf.sig.params, hf.sig.results).
 			WithName(hf.name).

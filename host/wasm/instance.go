@@ -27,6 +27,13 @@ type instance struct {
 	fns    [len(phaseExports)]api.Function
 	stack  [1]uint64
 
+	// ctx is what calls timed by the instance's own timer (callFor) run
+	// with: it carries only the instance (instanceFrom), so such a call
+	// allocates no context and wazero's per-call lookup of a key of its own
+	// does not walk the request's context chain. callCtx is the caller's
+	// context meanwhile; host functions get it instead of ctx.
+	ctx, callCtx context.Context
+
 	// Per-call state, reset by each Run.
 	ex     *pipeline.Exchange
 	misuse error       // set by a host function before it traps
@@ -97,6 +104,7 @@ func (in *instance) trap(fn, format string, args ...any) {
 // running _initialize and on_configure.
 func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 	in := &instance{p: p, phaseMask: ^uint32(0), callHeader: make(http.Header), lastCall: time.Now()}
+	in.ctx = context.WithValue(context.Background(), instanceKey{}, in)
 	ctx, cancel := context.WithTimeout(ctx, p.h.opts.InstantiateTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, instanceKey{}, in)
@@ -152,7 +160,7 @@ func (in *instance) Run(ctx context.Context, phase pipeline.Phase, ex *pipeline.
 		return pipeline.ActionContinue, nil
 	}
 	in.ex, in.misuse = ex, nil
-	err, cause := in.callFor(context.WithValue(ctx, instanceKey{}, in), in.fns[idx], in.stack[:], in.p.timeout)
+	err, cause := in.callFor(ctx, in.fns[idx], in.stack[:], in.p.timeout)
 	in.ex = nil
 	if err != nil {
 		return pipeline.ActionContinue, in.fault(ctx, phase, cause, err)

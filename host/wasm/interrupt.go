@@ -201,7 +201,8 @@ type timed struct {
 // An interruptFlag instance is timed with its own reusable timer instead of
 // a context deadline: no context, timer or AfterFunc to allocate per call,
 // and while calls follow each other no timer to reset or stop either (see
-// timed.armed).
+// timed.armed). Its guest runs with in.ctx, its host functions with ctx
+// (in.callCtx).
 // Host functions that block on I/O get the deadline from
 // in.timed.deadline (bounded). Other instances need a context deadline (wazero's
 // WithCloseOnContextDone watches the context, and a soft call is only
@@ -213,7 +214,7 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		if timeout > 0 {
 			callCtx, cancel = context.WithTimeout(ctx, timeout)
 		}
-		err = in.call(callCtx, f, stack)
+		err = in.call(context.WithValue(callCtx, instanceKey{}, in), f, stack)
 		cause = callCtx.Err()
 		if cancel != nil {
 			cancel()
@@ -240,7 +241,9 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		t.armed, t.fireAt = true, at
 	}
 	t.mu.Unlock()
-	err = in.invoke(ctx, f, stack)
+	in.callCtx = ctx
+	err = in.invoke(in.ctx, f, stack)
+	in.callCtx = nil
 	t.mu.Lock()
 	t.calling, t.deadline, t.ctx = false, time.Time{}, nil
 	fired, expired := t.fired, t.expired

@@ -2,6 +2,7 @@ package wasm_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -163,6 +164,40 @@ func TestInterruptAfterReturn(t *testing.T) {
 		assert.Equal(t, 1, p.Live(), "request %d: the instance is pooled, not discarded", i)
 	}
 	assert.NotContains(t, logs.String(), "plugin fault")
+}
+
+// ctxCaller records a value of the context each http_call gets and fails
+// the call.
+type ctxCaller struct{ got chan any }
+
+type callerKey struct{}
+
+func (c ctxCaller) Call(ctx context.Context, _ string, _ *http.Request) (*http.Response, error) {
+	_, bounded := ctx.Deadline()
+	c.got <- [2]any{ctx.Value(callerKey{}), bounded}
+	return nil, errors.New("refused by the test")
+}
+
+// TestHostFunctionsGetCallerContext: a guest timed by its instance runs
+// with a context of its own (instance.ctx), but its host functions still get
+// the caller's context, bounded by the call's deadline: an http_call sees
+// the request's values and is cancelled with it.
+func TestHostFunctionsGetCallerContext(t *testing.T) {
+	got := make(chan any, 1)
+	h, err := wasm.New(t.Context(), wasm.Options{
+		CacheDir: cacheDir(t), HTTPCaller: ctxCaller{got}, Upstreams: []string{"backend"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.Close(context.WithoutCancel(t.Context()))) })
+	p, err := h.Load(t.Context(), pluginCfg("ctx", watPlugin(t, "call_then_loop"), func(p *config.Plugin) { p.Timeout = time.Second }))
+	require.NoError(t, err)
+	in, err := p.Acquire(t.Context())
+	require.NoError(t, err)
+	defer in.Release(t.Context())
+	_, err = in.Run(context.WithValue(t.Context(), callerKey{}, "request 1"), pipeline.PhaseRequestHeaders, nil)
+	require.NoError(t, err)
+	assert.Equal(t, [2]any{"request 1", true}, <-got)
 }
 
 // TestInterruptLetsGCRun: Go cannot preempt a goroutine inside wazero's
