@@ -427,9 +427,8 @@ func (f *Function) Invoke(ctx context.Context, event []byte, ex *pipeline.Exchan
 	inv.event = event
 	in.ex, in.misuse, in.inv = ex, nil, inv
 	in.stack[0] = api.EncodeI32(int32(len(event)))
-	start := time.Now()
 	err, cause := in.callFor(ctx, fi.handle, in.stack[:], f.timeout)
-	elapsed := time.Since(start)
+	elapsed := time.Since(in.lastCall) // callFor stamps its start there
 	in.inv = nil
 	if err == nil && f.cfg.SoftTimeout && elapsed > f.timeout {
 		// Nothing interrupts a soft call, so it ran to completion; it is
