@@ -1,9 +1,6 @@
 package wasm_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -18,9 +15,7 @@ import (
 const warmCalls = 20000
 
 func benchFunction(b *testing.B, src string, soft bool) {
-	h, err := wasm.New(b.Context(), wasm.Options{CacheDir: cacheDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = h.Close(context.WithoutCancel(b.Context())) })
+	h := newHost(b, wasm.Options{})
 	f, err := h.LoadFunction(b.Context(), &config.Function{Name: "bench", Source: src, ConfigJSON: []byte("{}"), MinWarm: 1, SoftTimeout: soft})
 	require.NoError(b, err)
 	ev := event("/hello", "")

@@ -65,6 +65,20 @@ func cacheDir(t testing.TB) string {
 	return filepath.Join(d, "wazero")
 }
 
+// newHost returns a host with o, closed when the test ends; o gets the
+// tests' compilation cache, and a logger that discards when it has none.
+func newHost(t testing.TB, o wasm.Options) *wasm.Host {
+	t.Helper()
+	o.CacheDir = cacheDir(t)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h, err := wasm.New(t.Context(), o)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.Close(context.WithoutCancel(t.Context()))) })
+	return h
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, reg: prometheus.NewRegistry(), logs: &syncBuffer{}, kv: kv.NewMemory()}

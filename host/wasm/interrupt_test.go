@@ -3,7 +3,6 @@ package wasm_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -147,12 +146,10 @@ func (deadlineCaller) Call(ctx context.Context, _ string, _ *http.Request) (*htt
 // cleared (the next call passes checks without trapping).
 func TestInterruptAfterReturn(t *testing.T) {
 	logs := &syncBuffer{}
-	h, err := wasm.New(t.Context(), wasm.Options{
-		CacheDir: cacheDir(t), HTTPCaller: deadlineCaller{}, Upstreams: []string{"backend"},
+	h := newHost(t, wasm.Options{
+		HTTPCaller: deadlineCaller{}, Upstreams: []string{"backend"},
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, h.Close(context.WithoutCancel(t.Context()))) })
 	p, err := h.Load(t.Context(), pluginCfg("late", watPlugin(t, "call_then_loop"), func(p *config.Plugin) {
 		p.Timeout, p.PoolSize = 50*time.Millisecond, 1
 	}))
@@ -184,12 +181,7 @@ func (c ctxCaller) Call(ctx context.Context, _ string, _ *http.Request) (*http.R
 // the request's values and is cancelled with it.
 func TestHostFunctionsGetCallerContext(t *testing.T) {
 	got := make(chan any, 1)
-	h, err := wasm.New(t.Context(), wasm.Options{
-		CacheDir: cacheDir(t), HTTPCaller: ctxCaller{got}, Upstreams: []string{"backend"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, h.Close(context.WithoutCancel(t.Context()))) })
+	h := newHost(t, wasm.Options{HTTPCaller: ctxCaller{got}, Upstreams: []string{"backend"}})
 	p, err := h.Load(t.Context(), pluginCfg("ctx", watPlugin(t, "call_then_loop"), func(p *config.Plugin) { p.Timeout = time.Second }))
 	require.NoError(t, err)
 	in, err := p.Acquire(t.Context())
@@ -205,9 +197,7 @@ func TestHostFunctionsGetCallerContext(t *testing.T) {
 // stop-the-world; an instrumented guest exits into Go periodically, so
 // garbage collection finishes while it spins.
 func TestInterruptLetsGCRun(t *testing.T) {
-	h, err := wasm.New(t.Context(), wasm.Options{CacheDir: cacheDir(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, h.Close(context.WithoutCancel(t.Context()))) })
+	h := newHost(t, wasm.Options{})
 	p, err := h.Load(t.Context(), pluginCfg("spin", watPlugin(t, "loop"), func(p *config.Plugin) { p.Timeout = time.Second }))
 	require.NoError(t, err)
 	in, err := p.Acquire(t.Context())

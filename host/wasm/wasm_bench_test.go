@@ -1,9 +1,6 @@
 package wasm_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -25,9 +22,7 @@ func (d *discardWriter) WriteHeader(int)             {}
 
 func benchChain(b *testing.B, sources ...string) {
 	b.Helper()
-	h, err := wasm.New(b.Context(), wasm.Options{CacheDir: cacheDir(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = h.Close(context.WithoutCancel(b.Context())) })
+	h := newHost(b, wasm.Options{})
 	var ps []pipeline.Plugin
 	for i, src := range sources {
 		p, err := h.Load(b.Context(), pluginCfg("p"+string(rune('a'+i)), src))
