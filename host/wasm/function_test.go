@@ -416,6 +416,33 @@ func TestFunctionScalesToZero(t *testing.T) {
 	assert.Equal(t, 1.0, e.counter(t, "gateway_function_cold_starts_total", "zero"))
 }
 
+// TestFunctionRefusedCallDuration: a call whose context ended before it
+// started is timed from when it was refused, not from the instance's
+// previous call.
+func TestFunctionRefusedCallDuration(t *testing.T) {
+	e := newFnEnv(t, nil)
+	f, err := e.host.LoadFunction(t.Context(), fnCfg("refused", goFunction(t)))
+	require.NoError(t, err)
+	_, err = f.Invoke(t.Context(), event("/echo", ""), nil)
+	require.NoError(t, err)
+	time.Sleep(300 * time.Millisecond) // the instance's previous call is this long ago
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err = f.Invoke(ctx, event("/echo", ""), nil)
+	require.Error(t, err)
+	mfs, err := e.reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == "gateway_function_duration_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			require.Equal(t, uint64(2), h.GetSampleCount())
+			assert.Less(t, h.GetSampleSum(), 0.25, "the refused call was timed from the previous call")
+			return
+		}
+	}
+	t.Fatal("gateway_function_duration_seconds is not exported")
+}
+
 // TestFunctionCallMetrics: invocations, their duration and concurrency are
 // counted per instance and added up at scrape; a function loaded again
 // under the same name (a config reload) goes on from the old counts.

@@ -221,12 +221,12 @@ func (in *instance) callFor(ctx context.Context, f api.Function, stack []uint64,
 		}
 		return err, cause
 	}
+	now := time.Now()
+	in.lastCall = now // also for a call refused below: Invoke times calls from it
 	if err := ctx.Err(); err != nil {
 		return interruptedError(ctx), err
 	}
 	t := &in.timed
-	now := time.Now()
-	in.lastCall = now
 	t.mu.Lock() // held while arming: tick reads in.timer
 	t.calling, t.deadline, t.ctx, t.fired, t.expired = true, now.Add(timeout), ctx, false, false
 	first := min(timeout, watchEvery)
