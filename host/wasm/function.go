@@ -237,16 +237,10 @@ func (h *Host) loadFunction(ctx context.Context, cfg *config.Function) (*Functio
 
 // closeIdle closes the idle instances above min_warm that served no call
 // for the idle timeout, so that the instances of a burst give their memory
-// back. Like a plugin instance's, an instance's idle time runs from the
-// start of its last call plus the timeout, the latest that call can have
-// ended and still left the instance pooled.
+// back (idle time as closeIdle counts it, for plugins alike).
 func (f *Function) closeIdle(now time.Time) {
-	n := closeIdle(f.idle, f.sem, f.p.closed, f.cfg.MinWarm, f.cfg.IdleTimeout, now,
-		func(fi *fnInstance) time.Time { return fi.in.lastCall.Add(f.timeout) },
-		func(fi *fnInstance) {
-			_ = fi.in.mod.Close(context.Background())
-			fi.in.mod = nil
-		})
+	n := closeIdle(f.idle, f.sem, f.p.closed, f.cfg.MinWarm, f.cfg.IdleTimeout, f.timeout, now,
+		func(fi *fnInstance) *instance { return fi.in })
 	if n > 0 {
 		f.p.h.logger.Debug("function instances closed after idling", "function", f.cfg.Name, "closed", n, "live", len(f.sem))
 	}
@@ -391,8 +385,7 @@ func (f *Function) release(ctx context.Context, fi *fnInstance) {
 	}
 	select {
 	case <-f.p.closed:
-		_ = in.mod.Close(context.WithoutCancel(ctx))
-		in.mod = nil
+		in.discard(context.WithoutCancel(ctx))
 		<-f.sem
 	default:
 		f.idle <- fi
@@ -551,8 +544,7 @@ func checkHeader(k, v string) error {
 // fault classifies, counts and logs a failed call and closes the instance.
 func (f *Function) fault(ctx context.Context, ex *pipeline.Exchange, in *instance, cause, err error) error {
 	reason := in.faultReason(cause, err)
-	_ = in.mod.Close(context.WithoutCancel(ctx))
-	in.mod = nil
+	in.discard(context.WithoutCancel(ctx))
 	if reason == "canceled" {
 		return fmt.Errorf("function %q: client went away: %w", f.cfg.Name, cause)
 	}

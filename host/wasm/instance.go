@@ -187,9 +187,14 @@ func (in *instance) fault(ctx context.Context, phase pipeline.Phase, cause, err 
 	if reason != "canceled" {
 		p.h.logger.ErrorContext(ctx, "plugin fault; instance discarded", "plugin", p.name, "phase", phase.String(), "reason", reason, "error", err)
 	}
-	_ = in.mod.Close(context.WithoutCancel(ctx))
-	in.mod = nil
+	in.discard(context.WithoutCancel(ctx))
 	return fmt.Errorf("plugin %q: %s: %s: %w", p.name, phase, reason, err)
+}
+
+// discard closes the instance's module; the instance serves no more calls.
+func (in *instance) discard(ctx context.Context) {
+	_ = in.mod.Close(ctx)
+	in.mod = nil
 }
 
 // Release implements pipeline.Instance.

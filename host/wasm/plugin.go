@@ -185,15 +185,10 @@ func (h *Host) load(ctx context.Context, cfg *config.Plugin) (*Plugin, error) {
 }
 
 // closeIdle closes the pooled instances, but the last one, that served no
-// request for the idle timeout. A call began at lastCall and lasted at most
-// the plugin's timeout, so the instance has been idle since then at least.
+// request for the idle timeout.
 func (p *Plugin) closeIdle(now time.Time) {
-	n := closeIdle(p.idle, p.sem, p.closed, 1, p.cfg.IdleTimeout, now,
-		func(in *instance) time.Time { return in.lastCall.Add(p.timeout) },
-		func(in *instance) {
-			_ = in.mod.Close(context.Background())
-			in.mod = nil
-		})
+	n := closeIdle(p.idle, p.sem, p.closed, 1, p.cfg.IdleTimeout, p.timeout, now,
+		func(in *instance) *instance { return in })
 	if n > 0 {
 		p.h.logger.Debug("plugin instances closed after idling", "plugin", p.name, "closed", n, "live", len(p.sem))
 	}
@@ -359,8 +354,7 @@ func (p *Plugin) release(ctx context.Context, in *instance) {
 	}
 	select {
 	case <-p.closed:
-		_ = in.mod.Close(context.WithoutCancel(ctx))
-		in.mod = nil
+		in.discard(context.WithoutCancel(ctx))
 		<-p.sem
 	default:
 		p.idle <- in

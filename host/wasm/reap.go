@@ -1,6 +1,9 @@
 package wasm
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Instance pools (a plugin's, a function's) grow with the load up to their
 // size and would keep every instance, each a Go runtime of a few MiB for a
@@ -26,13 +29,15 @@ func reapEvery(closed <-chan struct{}, interval time.Duration, pass func(now tim
 	}
 }
 
-// closeIdle takes each instance of the idle pool once: one idle since
-// timeout or longer, while more than keep instances live (sem holds one
-// token per live instance), is discarded and its token freed; the others go
-// back, or are discarded too when the pool has closed meanwhile. It returns
-// how many it closed for idling.
-func closeIdle[T any](idle chan T, sem chan struct{}, closed <-chan struct{}, keep int, timeout time.Duration, now time.Time,
-	since func(T) time.Time, discard func(T)) int {
+// closeIdle takes each instance of the idle pool once: one idle for timeout
+// or longer, while more than keep instances live (sem holds one token per
+// live instance), is discarded and its token freed; the others go back, or
+// are discarded too when the pool has closed meanwhile. An instance is idle
+// since its last call's start plus callTimeout, the latest that call can
+// have ended. inst gives a pool entry's instance. It returns how many it
+// closed for idling.
+func closeIdle[T any](idle chan T, sem chan struct{}, closed <-chan struct{}, keep int, timeout, callTimeout time.Duration, now time.Time,
+	inst func(T) *instance) int {
 	n := 0
 	for range len(idle) {
 		var x T
@@ -41,15 +46,16 @@ func closeIdle[T any](idle chan T, sem chan struct{}, closed <-chan struct{}, ke
 		default:
 			return n // calls took the rest
 		}
-		if len(sem) > keep && now.Sub(since(x)) >= timeout {
-			discard(x)
+		in := inst(x)
+		if len(sem) > keep && now.Sub(in.lastCall.Add(callTimeout)) >= timeout {
+			in.discard(context.Background())
 			<-sem
 			n++
 			continue
 		}
 		select {
 		case <-closed:
-			discard(x)
+			in.discard(context.Background())
 			<-sem
 		default:
 			idle <- x // back at the end: each is looked at once per pass
